@@ -1,0 +1,152 @@
+# IPC Labs: the one build (non-recursive). `make help` lists the targets.
+#
+# Every product goes under build/. Your own flags go in CFLAGS and LDFLAGS;
+# the project's own are kept apart in IPC_CFLAGS so that they always apply.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+B       := build
+
+IPC_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -MMD -MP -Icommon
+IPC_LIBS   := -pthread -lrt -lm
+CHECK_CFLAGS  := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS    := $(shell pkg-config --libs check 2>/dev/null)
+CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null)
+
+# Debian packages the toolkit needs; README.md and .ci/run name the same list.
+DEBS := gcc make pkg-config check libncurses-dev libopenmpi-dev openmpi-bin tmux \
+	libxml2-utils python3-jsonschema
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-7s %s\n' '$(1)' '$(2)';
+endif
+
+LABS := $(notdir $(patsubst %/,%,$(wildcard labs/[0-9][0-9]-*/)))
+
+# ==== libipclab ====
+
+COMMON_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard common/*.c))
+
+$(B)/libipclab.a: $(COMMON_OBJS)
+	$(call say,AR,$@)ar rcs $@ $^
+
+$(B)/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# ==== The grader ====
+
+GRADER_SRCS := $(filter-out grader/runner.c,$(wildcard grader/*.c))
+GRADER_OBJS := $(patsubst %.c,$(B)/%.o,$(GRADER_SRCS))
+
+$(B)/ipcgrade: $(GRADER_OBJS) $(B)/libipclab.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CURSES_LIBS) $(IPC_LIBS)
+
+$(B)/grader/%.o: grader/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) $(CHECK_CFLAGS) $(CURSES_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# ==== Lab and solution demos ====
+
+$(B)/labs/%.o: labs/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -I$(<D) $(CFLAGS) -c $< -o $@
+
+$(B)/solutions/%.o: solutions/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -I$(patsubst solutions/%,labs/%,$(<D)) $(CFLAGS) -c $< -o $@
+
+$(B)/grader/suites/%.o: grader/suites/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -Igrader -Ilabs/$* $(CHECK_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# A lab's demo is its main.c with the student's file; a solution's demo is
+# the same main.c with the reference file.
+define lab_rules
+$(B)/labs/$(1)/demo: $(patsubst %.c,$(B)/%.o,$(wildcard labs/$(1)/*.c)) $(B)/libipclab.a
+$(B)/solutions/$(1)/demo: $(patsubst %.c,$(B)/%.o,$(wildcard solutions/$(1)/*.c)) \
+	$(B)/labs/$(1)/main.o $(B)/libipclab.a
+DEMOS += $(B)/labs/$(1)/demo $(B)/solutions/$(1)/demo
+# For maintainers: the suite linked with the reference and with the skeleton,
+# outside the sandbox (`make suite LAB=04`). The grader builds its own.
+$(B)/suite/$(1)/solution-tests: $(filter-out %/main.o,$(patsubst %.c,$(B)/%.o,$(wildcard \
+	solutions/$(1)/*.c))) $(B)/grader/suites/$(1).o $(B)/grader/runner.o $(B)/libipclab.a
+$(B)/suite/$(1)/skeleton-tests: $(filter-out %/main.o,$(patsubst %.c,$(B)/%.o,$(wildcard \
+	labs/$(1)/*.c))) $(B)/grader/suites/$(1).o $(B)/grader/runner.o $(B)/libipclab.a
+endef
+$(foreach l,$(LABS),$(eval $(call lab_rules,$(l))))
+
+%/demo:
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(IPC_LIBS)
+
+%-tests:
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(IPC_LIBS)
+
+# ==== The project's own tests ====
+
+UNIT_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/common/*.c))
+
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/tests/common-tests: $(UNIT_OBJS) $(B)/libipclab.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(IPC_LIBS)
+
+# ==== Targets ====
+
+LAB_DIR = $(firstword $(notdir $(wildcard labs/$(LAB) labs/$(LAB)-* labs/0$(LAB)-*)))
+
+all: $(B)/libipclab.a $(B)/ipcgrade $(DEMOS)
+
+test: all $(B)/tests/common-tests
+	@tests/run
+
+grade: all
+	$(B)/ipcgrade $(if $(SUBMISSION),-s $(SUBMISSION)) $(LAB)
+
+run: all
+	@test -n "$(LAB_DIR)" || { echo "usage: make run LAB=04 [ARGS='...']" >&2; exit 2; }
+	$(B)/labs/$(LAB_DIR)/demo $(ARGS)
+
+suite: $(B)/libipclab.a
+	@test -n "$(LAB_DIR)" || { echo "usage: make suite LAB=04" >&2; exit 2; }
+	$(MAKE) --no-print-directory $(B)/suite/$(LAB_DIR)/solution-tests $(B)/suite/$(LAB_DIR)/skeleton-tests
+	@echo '== the reference solution (every test should pass)'
+	-$(B)/suite/$(LAB_DIR)/solution-tests --all
+	@echo '== the untouched skeleton (every test should fail)'
+	-$(B)/suite/$(LAB_DIR)/skeleton-tests --all
+
+setup:
+	$(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y $(DEBS)
+	$(MAKE) all
+
+format:
+	clang-format -i $(wildcard common/*.[ch] grader/*.[ch] grader/suites/*.c \
+		labs/*/*.[ch] solutions/*/*.c tests/*/*.c tests/hostile/*/*/*.c)
+
+clean:
+	rm -rf $(B)
+
+help:
+	@echo 'make              build the grader, the library and every demo'
+	@echo 'make grade        grade labs/ (LAB=04 for one lab, SUBMISSION=dir for another folder)'
+	@echo 'make run LAB=04   run a lab'"'"'s demo (ARGS="..." passes arguments)'
+	@echo 'make test         run the project'"'"'s own tests'
+	@echo 'make suite LAB=04 run a hidden suite on the solution and the skeleton, unsandboxed'
+	@echo 'make setup        install the Debian packages, then build'
+	@echo 'make clean        remove build/'
+
+.PHONY: all test grade run suite setup format clean help
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,317 @@
+/*
+ * The main program of every lab's test binary: the student's code, the
+ * toolkit's header and the hidden suite are linked with this file.
+ *
+ *	test-binary --list        describe the tests (name, points, timeout, hint)
+ *	test-binary --run NAME    run one test and report its result
+ *	test-binary --all         run every test, for a person to read
+ *
+ * Records go to the descriptor named by IPCLAB_RESULT_FD (the grader's
+ * private pipe), or to stdout, one a line, fields separated by tabs:
+ *	test    name  points  timeout  hint
+ *	result  name  status  message
+ * Nothing the student's code prints can forge a record: that code runs only
+ * in Check's test child, which closes the result descriptor first. A test
+ * passes only when its child got to the end of the test and through the
+ * leak checks: a child that exits early, even with status 0, has not passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "suite.h"
+
+#define MAX_TESTS 64
+#define MAX_FDS 1024
+
+struct test_def {
+	const char *name; /* the test function's name */
+	int points;       /* its weight in the lab's score */
+	double timeout;   /* seconds before Check kills it */
+	unsigned flags;   /* enum suite_flags */
+	const char *hint; /* what to look at when it fails */
+	TCase *tcase;     /* one Check test case a test, so that each can run alone */
+};
+
+/* Shared between the runner and the test child that Check forks. */
+struct test_page {
+	pid_t test_pid;             /* the test child; any other pid in teardown is a stray copy */
+	int finished;               /* the body and the leak checks ran to the end */
+	int stray;                  /* a copy of the test process came back from a fork */
+	unsigned char fds[MAX_FDS]; /* descriptors open when the test began */
+};
+
+static struct test_def tests[MAX_TESTS];
+static int ntests;
+static int result_fd = -1;
+static struct test_page *page;
+static const struct test_def *current;
+
+/* ==== Declaring tests ==== */
+
+TCase *suite_add(const char *name, int points, double timeout, unsigned flags, const char *hint)
+{
+	struct test_def *t;
+
+	if (ntests == MAX_TESTS)
+		err_die("suite: more than %d tests", MAX_TESTS);
+	t = &tests[ntests++];
+	t->name = name;
+	t->points = points;
+	t->timeout = timeout > 0 ? timeout : SUITE_DEFAULT_TIMEOUT;
+	t->flags = flags;
+	t->hint = hint ? hint : "";
+	t->tcase = tcase_create(name);
+	tcase_set_timeout(t->tcase, t->timeout);
+	return t->tcase;
+}
+
+/* ==== Leak checks, in the test child ==== */
+
+static void snapshot_fds(unsigned char *open)
+{
+	for (int fd = 0; fd < MAX_FDS; fd++)
+		open[fd] = fcntl(fd, F_GETFD) >= 0;
+}
+
+static void check_fds(const char *what)
+{
+	char msg[512], target[128];
+	int len = 0, leaked = 0;
+
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		if (page->fds[fd] || fcntl(fd, F_GETFD) < 0)
+			continue;
+		if (++leaked > 3)
+			continue;
+		if (proc_describe_fd(0, fd, target, sizeof(target)) < 0)
+			strcpy(target, "?");
+		len += snprintf(msg + len, sizeof(msg) - (size_t)len, "%s%d (%s)", leaked > 1 ? ", " : "",
+				fd, target);
+	}
+	ck_assert_msg(leaked == 0,
+		      "%s left %d file descriptor%s open: %s%s. Close every descriptor you open "
+		      "once you are done with it.",
+		      what, leaked, leaked > 1 ? "s" : "", msg, leaked > 3 ? ", ..." : "");
+}
+
+static void check_children(const char *what)
+{
+	int zombies = proc_count_zombies(0);
+	int running = proc_count_children(0) - zombies;
+
+	ck_assert_msg(zombies == 0,
+		      "%s left %d zombie process%s: a child ended but nobody called waitpid() "
+		      "for it.",
+		      what, zombies, zombies > 1 ? "es" : "");
+	ck_assert_msg(running == 0,
+		      "%s returned while %d child process%s still running: wait for every child "
+		      "you start.",
+		      what, running, running > 1 ? "es were" : " was");
+}
+
+static void check_threads(const char *what)
+{
+	int extra = proc_count_threads(0) - 1;
+
+	ck_assert_msg(extra <= 0,
+		      "%s returned while %d other thread%s still running: join every thread you "
+		      "create.",
+		      what, extra, extra > 1 ? "s were" : " was");
+}
+
+void suite_check_leaks(const char *what)
+{
+	unsigned flags = current ? current->flags : 0;
+
+	if (!(flags & SUITE_NO_CHILD_CHECK))
+		check_children(what);
+	if (!(flags & SUITE_NO_FD_CHECK))
+		check_fds(what);
+	if (!(flags & SUITE_NO_THREAD_CHECK))
+		check_threads(what);
+}
+
+static void fixture_setup(void)
+{
+	if (result_fd > 2)
+		close(result_fd); /* the student's code must never reach the grader's channel */
+	page->test_pid = getpid();
+	snapshot_fds(page->fds);
+}
+
+static void fixture_teardown(void)
+{
+	if (getpid() != page->test_pid) {
+		/* A child the student forked returned into the test: stop it here. */
+		page->stray = 1;
+		_exit(0);
+	}
+	suite_check_leaks("your code");
+	page->finished = 1;
+}
+
+/* ==== Records ==== */
+
+/* Write s with tabs, newlines and backslashes escaped, so a record stays one line. */
+static void put_escaped(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", out);
+		else if (*s == '\t')
+			fputs("\\t", out);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else if ((unsigned char)*s >= 0x20)
+			fputc(*s, out);
+	}
+}
+
+static void emit(FILE *out, const char *kind, const struct test_def *t, const char *status,
+		 const char *msg)
+{
+	fprintf(out, "%s\t%s\t", kind, t->name);
+	if (status) {
+		fprintf(out, "%s\t", status);
+		put_escaped(out, msg);
+	} else {
+		fprintf(out, "%d\t%g\t", t->points, t->timeout);
+		put_escaped(out, t->hint);
+	}
+	fputc('\n', out);
+	fflush(out);
+}
+
+/* ==== Running ==== */
+
+/* Turn Check's verdict and our page into a status and a message. */
+static const char *classify(TestResult *tr, const char **msg)
+{
+	const char *m = tr_msg(tr) ? tr_msg(tr) : "";
+
+	*msg = m;
+	if (page->stray) {
+		*msg = "A child process returned from your function and ran the rest of the test: "
+		       "end every child with _exit() (or exec) so that it never returns to the caller.";
+		return "fail";
+	}
+	switch (tr_rtype(tr)) {
+	case CK_PASS:
+		if (page->finished)
+			return "pass";
+		*msg = "The test process ended before the test finished (exit() called with status 0 "
+		       "inside the code under test?).";
+		return "error";
+	case CK_FAILURE:
+		return "fail";
+	default:
+		if (strstr(m, "timeout"))
+			return "timeout";
+		if (strncmp(m, "Received signal", 15) == 0)
+			return "crash";
+		return "error";
+	}
+}
+
+static int run_test(const struct test_def *t, Suite *s, FILE *out)
+{
+	SRunner *sr = srunner_create(s);
+	TestResult **results;
+	const char *status, *msg;
+	int passed;
+
+	memset(page, 0, sizeof(*page));
+	current = t;
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run(sr, NULL, t->name, CK_SILENT);
+	if (srunner_ntests_run(sr) != 1) {
+		status = "error";
+		msg = "the test did not run";
+	} else {
+		results = srunner_results(sr);
+		status = classify(results[0], &msg);
+	}
+	emit(out, "result", t, status, msg);
+	passed = strcmp(status, "pass") == 0;
+	/* No srunner_free: it would free the suite, which the next test needs. */
+	return passed;
+}
+
+static const struct test_def *find_test(const char *name)
+{
+	for (int i = 0; i < ntests; i++)
+		if (strcmp(tests[i].name, name) == 0)
+			return &tests[i];
+	return NULL;
+}
+
+static FILE *open_results(void)
+{
+	const char *env = getenv("IPCLAB_RESULT_FD");
+	FILE *out;
+
+	if (!env)
+		return stdout;
+	result_fd = atoi(env);
+	out = fdopen(result_fd, "w");
+	if (!out)
+		err_die("IPCLAB_RESULT_FD=%s:", env);
+	return out;
+}
+
+static Suite *build_suite(void)
+{
+	Suite *s = suite_create("lab");
+
+	suite_define();
+	for (int i = 0; i < ntests; i++) {
+		tcase_add_checked_fixture(tests[i].tcase, fixture_setup, fixture_teardown);
+		suite_add_tcase(s, tests[i].tcase);
+	}
+	return s;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: %s --list | --run TEST | --all\n", program_invocation_short_name);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	FILE *out;
+	Suite *s;
+	int failed = 0;
+
+	if (argc < 2)
+		usage();
+	/* Other processes of the same user may not open our descriptors through /proc. */
+	prctl(PR_SET_DUMPABLE, 0);
+	out = open_results();
+	page = mmap(NULL, sizeof(*page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		err_die("mmap:");
+	s = build_suite();
+	if (strcmp(argv[1], "--list") == 0) {
+		for (int i = 0; i < ntests; i++)
+			emit(out, "test", &tests[i], NULL, NULL);
+	} else if (strcmp(argv[1], "--run") == 0 && argc == 3) {
+		const struct test_def *t = find_test(argv[2]);
+
+		if (!t)
+			err_die("no test called %s", argv[2]);
+		failed = !run_test(t, s, out);
+	} else if (strcmp(argv[1], "--all") == 0) {
+		for (int i = 0; i < ntests; i++)
+			failed += !run_test(&tests[i], s, out);
+	} else {
+		usage();
+	}
+	return failed ? 1 : 0;
+}

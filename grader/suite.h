@@ -1,0 +1,57 @@
+/*
+ * The hidden suites' side of IPC Labs: how a suite declares its tests, their
+ * points and hints. A suite is a Check suite built by one function,
+ * suite_define(), which the runner (runner.c) calls:
+ *
+ *	START_TEST(test_pipe_eof) { ... ck_assert_msg(...); } END_TEST
+ *
+ *	void suite_define(void)
+ *	{
+ *		SUITE_TEST(test_pipe_eof, 2, "Close the write end you do not use.");
+ *	}
+ *
+ * Every test runs in its own process (Check's fork mode) inside the grader's
+ * sandbox. Around every test the runner checks what a careless solution
+ * leaves behind: zombie or running children, descriptors left open, threads
+ * still running, a child that returned into the test instead of _exit-ing.
+ */
+#ifndef SUITE_H
+#define SUITE_H
+
+#include <check.h>
+
+#include "ipclab.h"
+
+/* Seconds a test may run before it counts as hung, unless it says otherwise. */
+#define SUITE_DEFAULT_TIMEOUT 5
+
+/* Flags for SUITE_TEST_EX. */
+enum suite_flags {
+	SUITE_NO_FD_CHECK = 1 << 0,     /* the test keeps descriptors open on purpose */
+	SUITE_NO_CHILD_CHECK = 1 << 1,  /* the test leaves children on purpose */
+	SUITE_NO_THREAD_CHECK = 1 << 2, /* the test leaves threads on purpose */
+};
+
+/* Each suite file defines this: it declares the tests with SUITE_TEST. */
+void suite_define(void);
+
+/*
+ * Register a test called name worth points, with a timeout in seconds
+ * (0: the default), flags from enum suite_flags and a one-line hint shown
+ * when it fails. Returns the Check test case to add the test function to.
+ */
+TCase *suite_add(const char *name, int points, double timeout, unsigned flags, const char *hint);
+
+#define SUITE_TEST(fn, points, hint) tcase_add_test(suite_add(#fn, points, 0, 0, hint), fn)
+#define SUITE_TEST_EX(fn, points, timeout, flags, hint)                                          \
+	tcase_add_test(suite_add(#fn, points, timeout, flags, hint), fn)
+
+/*
+ * Fail the current test if this process has zombie or running children, or
+ * descriptors opened since the test began; what says names the call under
+ * test ("run_all()"). The runner does this after every test anyway; a test
+ * calls it itself to check at a precise moment.
+ */
+void suite_check_leaks(const char *what);
+
+#endif
