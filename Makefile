@@ -51,9 +51,11 @@ GRADER_OBJS := $(patsubst %.c,$(B)/%.o,$(GRADER_SRCS))
 $(B)/ipcgrade: $(GRADER_OBJS) $(B)/libipclab.a
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CURSES_LIBS) $(IPC_LIBS)
 
+# The grader builds test binaries itself: it is told how to link with Check.
 $(B)/grader/%.o: grader/%.c
 	@mkdir -p $(@D)
-	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) $(CHECK_CFLAGS) $(CURSES_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) $(CHECK_CFLAGS) $(CURSES_CFLAGS) $(CFLAGS) \
+		-DIPC_CHECK_CFLAGS='"$(CHECK_CFLAGS)"' -DIPC_CHECK_LIBS='"$(CHECK_LIBS)"' -c $< -o $@
 
 # ==== Lab and solution demos ====
 

@@ -27,7 +27,7 @@
 #include "suite.h"
 
 #define MAX_TESTS 64
-#define MAX_FDS 1024
+#define MAX_FDS   1024
 
 struct test_def {
 	const char *name; /* the test function's name */
@@ -91,8 +91,8 @@ static void check_fds(const char *what)
 			continue;
 		if (proc_describe_fd(0, fd, target, sizeof(target)) < 0)
 			strcpy(target, "?");
-		len += snprintf(msg + len, sizeof(msg) - (size_t)len, "%s%d (%s)", leaked > 1 ? ", " : "",
-				fd, target);
+		len += snprintf(msg + len, sizeof(msg) - (size_t)len, "%s%d (%s)",
+				leaked > 1 ? ", " : "", fd, target);
 	}
 	ck_assert_msg(leaked == 0,
 		      "%s left %d file descriptor%s open: %s%s. Close every descriptor you open "
@@ -198,15 +198,17 @@ static const char *classify(TestResult *tr, const char **msg)
 	*msg = m;
 	if (page->stray) {
 		*msg = "A child process returned from your function and ran the rest of the test: "
-		       "end every child with _exit() (or exec) so that it never returns to the caller.";
+		       "end every child with _exit() (or exec) so that it never returns to the "
+		       "caller.";
 		return "fail";
 	}
 	switch (tr_rtype(tr)) {
 	case CK_PASS:
 		if (page->finished)
 			return "pass";
-		*msg = "The test process ended before the test finished (exit() called with status 0 "
-		       "inside the code under test?).";
+		*msg =
+		    "The test process ended before the test finished (exit() called with status 0 "
+		    "inside the code under test?).";
 		return "error";
 	case CK_FAILURE:
 		return "fail";

@@ -43,7 +43,7 @@ void suite_define(void);
 TCase *suite_add(const char *name, int points, double timeout, unsigned flags, const char *hint);
 
 #define SUITE_TEST(fn, points, hint) tcase_add_test(suite_add(#fn, points, 0, 0, hint), fn)
-#define SUITE_TEST_EX(fn, points, timeout, flags, hint)                                          \
+#define SUITE_TEST_EX(fn, points, timeout, flags, hint)                                            \
 	tcase_add_test(suite_add(#fn, points, timeout, flags, hint), fn)
 
 /*

@@ -1,0 +1,675 @@
+/*
+ * Building test binaries (see build.h). Steps, each a program run under the
+ * sandbox's deadline and limits:
+ *	1. stage the submission's .c files in build/ (so that an #include "x.h"
+ *	   finds the toolkit's header, not a copy the student edited);
+ *	2. compile them, and merge them into one object with ld -r;
+ *	3. seal it: every global symbol but the API the suite calls becomes
+ *	   local (objcopy), so that a submission cannot replace a function of
+ *	   Check, of libipclab or of the suite; and refuse constructors;
+ *	4. link it with the suite, the runner and libipclab.
+ * The inputs are hashed; when the hash matches the last build's, nothing runs.
+ */
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ipclab.h"
+#include "build.h"
+#include "sandbox.h"
+
+#ifndef IPC_CHECK_CFLAGS
+#define IPC_CHECK_CFLAGS ""
+#endif
+#ifndef IPC_CHECK_LIBS
+#define IPC_CHECK_LIBS "-lcheck"
+#endif
+
+#define MAX_SOURCES     32
+#define MAX_ARGS        96
+#define COMPILE_TIMEOUT 60
+
+static const char *const student_cflags[] = {
+    "-std=c11", "-D_GNU_SOURCE",
+    "-Wall",    "-Wextra",
+    "-O1",      "-g",
+    "-pthread", "-fdiagnostics-color=never",
+    NULL,
+};
+
+/* The toolkit's shared objects are built once; workers take turns. */
+static pthread_mutex_t toolkit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ==== Small helpers ==== */
+
+struct strbuf {
+	char *s;    /* NUL-terminated text */
+	size_t len; /* its length */
+};
+
+static void sb_add(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	b->s = realloc(b->s, b->len + (size_t)n + 1);
+	if (!b->s)
+		err_die("realloc:");
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", a, b) < 0)
+		err_die("asprintf:");
+	return p;
+}
+
+/* Read a whole file (up to 4 MiB). NULL when it cannot be read. */
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *text;
+
+	if (fd < 0)
+		return NULL;
+	text = io_slurp(fd, 4u << 20, len);
+	close(fd);
+	return text;
+}
+
+static int write_file(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = io_writen(fd, text, len) == (ssize_t)len;
+	return close(fd) == 0 && ok ? 0 : -1;
+}
+
+static int rename_in(const char *dir, const char *from, const char *to)
+{
+	char *a = path_join(dir, from), *b = path_join(dir, to);
+	int r = rename(a, b);
+
+	free(a);
+	free(b);
+	return r;
+}
+
+static int mkdirs(const char *path)
+{
+	char *p = xstrdup(path);
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	int r = mkdir(p, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	free(p);
+	return r;
+}
+
+static void hash_bytes(uint64_t *h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < n; i++) {
+		*h ^= p[i];
+		*h *= 1099511628211ull; /* FNV-1a */
+	}
+}
+
+/* Mix a file's name and contents into *h. Returns 0, or -1 when unreadable. */
+static int hash_file(uint64_t *h, const char *path)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+
+	hash_bytes(h, path, strlen(path) + 1);
+	if (!text)
+		return -1;
+	hash_bytes(h, text, len);
+	free(text);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .c (or .h) files of dir, main.c excepted, sorted. Returns how many, or -1. */
+static int list_files(const char *dir, const char *suffix, char **names, int max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	size_t sl = strlen(suffix);
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) && n < max) {
+		size_t len = strlen(e->d_name);
+
+		if (len > sl && strcmp(e->d_name + len - sl, suffix) == 0 &&
+		    strcmp(e->d_name, "main.c") != 0 && e->d_name[0] != '.')
+			names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, (size_t)n, sizeof(*names), by_name);
+	return n;
+}
+
+static void free_names(char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+}
+
+/* ==== Running the tools ==== */
+
+/*
+ * Run a tool (found on PATH through /usr/bin/env) in cwd under a deadline,
+ * appending its messages to log. Returns its exit status, or -1.
+ */
+static int run_tool(char *const *args, const char *cwd, struct strbuf *log)
+{
+	char *argv[MAX_ARGS + 2] = {"/usr/bin/env"};
+	char path_env[4096];
+	char *envp[] = {path_env, "LANG=C", "LC_ALL=C", NULL};
+	struct sandbox_opts o = {.argv = argv,
+				 .envp = envp,
+				 .cwd = cwd,
+				 .timeout_s = COMPILE_TIMEOUT,
+				 .output_cap = 32768};
+	struct sandbox_outcome out;
+	int r;
+
+	for (int i = 0; args[i] && i < MAX_ARGS; i++)
+		argv[i + 1] = args[i];
+	snprintf(path_env, sizeof(path_env), "PATH=%s",
+		 getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin");
+	if (sandbox_run(&o, &out) < 0) {
+		sb_add(log, "%s: %s\n", args[0], out.error);
+		sandbox_outcome_free(&out);
+		return -1;
+	}
+	sb_add(log, "%s", out.output);
+	if (out.timed_out)
+		sb_add(log, "%s: stopped after %d seconds\n", args[0], COMPILE_TIMEOUT);
+	r = out.exited && WIFEXITED(out.status) ? WEXITSTATUS(out.status) : -1;
+	sandbox_outcome_free(&out);
+	return r;
+}
+
+/* Append words (split at spaces) to argv from position *n. */
+static void add_words(char **argv, int *n, char *words)
+{
+	for (char *w = strtok(words, " "); w && *n < MAX_ARGS; w = strtok(NULL, " "))
+		argv[(*n)++] = w;
+}
+
+/* Compile src (relative to cwd) into obj with the student flags and include dirs. */
+static int compile(const struct toolkit *tk, const char *cwd, const char *src, const char *obj,
+		   const char *const *incs, struct strbuf *log)
+{
+	char *argv[MAX_ARGS + 1];
+	char *check = xstrdup(IPC_CHECK_CFLAGS);
+	char *inc[8];
+	int n = 0, k = 0, r;
+
+	argv[n++] = tk->cc;
+	for (int i = 0; student_cflags[i]; i++)
+		argv[n++] = (char *)student_cflags[i];
+	for (; incs[k] && k < 8; k++) {
+		if (asprintf(&inc[k], "-I%s", incs[k]) < 0)
+			err_die("asprintf:");
+		argv[n++] = inc[k];
+	}
+	add_words(argv, &n, check);
+	argv[n++] = "-c";
+	argv[n++] = (char *)src;
+	argv[n++] = "-o";
+	argv[n++] = (char *)obj;
+	argv[n] = NULL;
+	r = run_tool(argv, cwd, log);
+	while (k-- > 0)
+		free(inc[k]);
+	free(check);
+	return r;
+}
+
+/* ==== Sealing a submission's object ==== */
+
+/*
+ * The name of a section of an ELF object that would run code before main or
+ * after it (constructors, destructors), or NULL when it has none.
+ */
+static const char *find_constructors(const char *path)
+{
+	static const char *const bad[] = {".init_array", ".preinit_array", ".ctors",
+					  ".fini_array", ".dtors",         NULL};
+	static char found[64];
+	size_t len;
+	char *img = read_file(path, &len);
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+	const char *result = NULL;
+
+	if (!img || len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > len ||
+	    eh->e_shstrndx >= eh->e_shnum) {
+		free(img);
+		return img ? "(not an ELF object)" : "(unreadable)";
+	}
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+	const char *names = img + sh[eh->e_shstrndx].sh_offset;
+	for (int i = 0; i < eh->e_shnum && !result; i++) {
+		const char *name = names + sh[i].sh_name;
+		int type = (int)sh[i].sh_type;
+
+		for (int b = 0; bad[b] && !result; b++)
+			if (strncmp(name, bad[b], strlen(bad[b])) == 0 || type == SHT_INIT_ARRAY ||
+			    type == SHT_FINI_ARRAY || type == SHT_PREINIT_ARRAY) {
+				snprintf(found, sizeof(found), "%s", name);
+				result = found;
+			}
+	}
+	free(img);
+	return result;
+}
+
+/* Merge objs into one relocatable object merged (in dir). */
+static int merge_objects(const char *dir, char **objs, int n, const char *merged,
+			 struct strbuf *log)
+{
+	char *argv[MAX_ARGS + 1] = {"ld", "-r", "-o", (char *)merged};
+	int k = 4;
+
+	for (int i = 0; i < n && k < MAX_ARGS; i++)
+		argv[k++] = objs[i];
+	argv[k] = NULL;
+	return run_tool(argv, dir, log);
+}
+
+/* Write the global symbols that obj defines, one a line, to the file syms. */
+static int defined_symbols(const char *dir, const char *obj, const char *syms, struct strbuf *log)
+{
+	struct strbuf out = {0};
+	char *argv[] = {"nm", "-g", "--defined-only", "--format=posix", (char *)obj, NULL};
+	struct strbuf names = {0};
+	int r = run_tool(argv, dir, &out);
+
+	for (char *line = out.s ? strtok(out.s, "\n") : NULL; line; line = strtok(NULL, "\n"))
+		sb_add(&names, "%.*s\n", (int)strcspn(line, " "), line);
+	if (r == 0) {
+		char *path = path_join(dir, syms);
+
+		r = write_file(path, names.s ? names.s : "", names.len);
+		free(path);
+	} else {
+		sb_add(log, "%s", out.s ? out.s : "");
+	}
+	free(out.s);
+	free(names.s);
+	return r;
+}
+
+/* Localise every global of obj that the API list syms does not name; refuse constructors. */
+static int seal(const char *dir, const char *obj, const char *syms, const char *sealed,
+		struct strbuf *log)
+{
+	char *keep, *argv[5];
+	const char *ctor;
+	char *sealed_path;
+	int r;
+
+	if (asprintf(&keep, "--keep-global-symbols=%s", syms) < 0)
+		err_die("asprintf:");
+	argv[0] = "objcopy";
+	argv[1] = keep;
+	argv[2] = (char *)obj;
+	argv[3] = (char *)sealed;
+	argv[4] = NULL;
+	r = run_tool(argv, dir, log);
+	free(keep);
+	if (r != 0)
+		return r;
+	sealed_path = path_join(dir, sealed);
+	ctor = find_constructors(sealed_path);
+	free(sealed_path);
+	if (ctor) {
+		sb_add(
+		    log,
+		    "error: your code has a %s section (a constructor or destructor, code that "
+		    "runs before or after main). Lab code must run only when the tests call it.\n",
+		    ctor);
+		return 1;
+	}
+	return 0;
+}
+
+/* ==== Building ==== */
+
+/* True when the line at p is an #include whose path is absolute or climbs with "..". */
+static int bad_include(const char *p, char *path, size_t size)
+{
+	char fmt[32];
+
+	p += strspn(p, " \t");
+	if (*p++ != '#')
+		return 0;
+	p += strspn(p, " \t");
+	if (strncmp(p, "include", 7) != 0)
+		return 0;
+	p += 7;
+	p += strspn(p, " \t");
+	snprintf(fmt, sizeof(fmt), "%%*[\"<]%%%zu[^\">\n]", size - 1);
+	if (sscanf(p, fmt, path) != 1)
+		return 0;
+	return path[0] == '/' || strstr(path, "..") != NULL;
+}
+
+/* Refuse an #include of an absolute path or of a parent folder: a lab reads only its files. */
+static int check_includes(const char *name, const char *text, struct strbuf *log)
+{
+	int lineno = 1, bad = 0;
+	char path[256];
+
+	for (const char *line = text; line; lineno++) {
+		if (bad_include(line, path, sizeof(path))) {
+			sb_add(log,
+			       "%s:%d: error: #include \"%s\" reaches outside the lab folder; "
+			       "include only system headers and the lab's own header\n",
+			       name, lineno, path);
+			bad = 1;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return bad;
+}
+
+static int link_tests(const struct toolkit *tk, const char *dir, const char *student,
+		      const char *suite, const char *runner, struct strbuf *log)
+{
+	char *lib = path_join(tk->build, "libipclab.a");
+	char *libs = xstrdup(IPC_CHECK_LIBS " -pthread -lrt -lm");
+	char *argv[MAX_ARGS + 1] = {tk->cc,        "-o",           "tests", (char *)student,
+				    (char *)suite, (char *)runner, lib};
+	int n = 7, r;
+
+	add_words(argv, &n, libs);
+	argv[n] = NULL;
+	r = run_tool(argv, dir, log);
+	free(lib);
+	free(libs);
+	return r;
+}
+
+/* Compile every .c of src_dir (main.c aside) into dir/NAME.o and merge them into dir/merged. */
+static int compile_sources(const struct toolkit *tk, const char *src_dir, char **names, int n,
+			   const char *dir, const char *const *incs, const char *merged,
+			   struct strbuf *log)
+{
+	char *objs[MAX_SOURCES];
+	int r = 0;
+
+	for (int i = 0; i < n; i++) {
+		char *src = path_join(src_dir, names[i]);
+
+		if (asprintf(&objs[i], "%s/%s.o", dir, names[i]) < 0)
+			err_die("asprintf:");
+		if (r == 0 && compile(tk, src_dir, names[i], objs[i], incs, log) != 0)
+			r = 1;
+		free(src);
+	}
+	if (r == 0 && merge_objects(dir, objs, n, merged, log) != 0)
+		r = 1;
+	for (int i = 0; i < n; i++)
+		free(objs[i]);
+	return r;
+}
+
+/* Hash the toolkit's inputs for lab: the runner, the suite, the headers, the skeleton. */
+static uint64_t toolkit_hash(const struct toolkit *tk, const struct lab *lab, char *suite_path,
+			     char *lab_dir)
+{
+	uint64_t h = 14695981039346656037ull;
+	char *files[] = {
+	    path_join(tk->root, "grader/runner.c"), path_join(tk->root, "grader/suite.h"),
+	    path_join(tk->root, "common/ipclab.h"), path_join(tk->build, "libipclab.a")};
+	char *names[MAX_SOURCES];
+	int n = list_files(lab_dir, ".c", names, MAX_SOURCES);
+	int m = list_files(lab_dir, ".h", names + (n > 0 ? n : 0), MAX_SOURCES - (n > 0 ? n : 0));
+
+	hash_bytes(&h, tk->cc, strlen(tk->cc) + 1);
+	hash_bytes(&h, IPC_CHECK_CFLAGS IPC_CHECK_LIBS, sizeof(IPC_CHECK_CFLAGS IPC_CHECK_LIBS));
+	hash_bytes(&h, lab->id, strlen(lab->id) + 1);
+	for (int i = 0; i < 4; i++) {
+		hash_file(&h, files[i]);
+		free(files[i]);
+	}
+	hash_file(&h, suite_path);
+	for (int i = 0; i < n + m; i++) {
+		char *p = path_join(lab_dir, names[i]);
+
+		hash_file(&h, p);
+		free(p);
+	}
+	free_names(names, (n > 0 ? n : 0) + (m > 0 ? m : 0));
+	return h;
+}
+
+static int stamp_matches(const char *dir, uint64_t hash, int *ok)
+{
+	char *path = path_join(dir, "stamp");
+	char *text = read_file(path, NULL);
+	unsigned long long h = 0;
+	char word[16] = "";
+	int match = text && sscanf(text, "%llx %15s", &h, word) == 2 && h == hash;
+
+	*ok = strcmp(word, "ok") == 0;
+	free(path);
+	free(text);
+	return match;
+}
+
+static void write_stamp(const char *dir, uint64_t hash, int ok, const struct strbuf *log)
+{
+	char *path = path_join(dir, "stamp"), *logpath = path_join(dir, "build.log");
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%016llx %s\n", (unsigned long long)hash,
+			 ok ? "ok" : "failed");
+
+	write_file(logpath, log->s ? log->s : "", log->len);
+	write_file(path, line, (size_t)n);
+	free(path);
+	free(logpath);
+}
+
+/*
+ * Build the toolkit's side of lab in tdir (once, under a lock): runner.o,
+ * suite.o, the API's symbol list (the globals the pristine skeleton defines)
+ * and list-tests, the skeleton linked with the suite, which tells the tests
+ * and their points without running a line of the submission.
+ */
+static enum build_status toolkit_objects(const struct toolkit *tk, const struct lab *lab,
+					 const char *tdir, uint64_t *hash, struct strbuf *log)
+{
+	char *suite_path, *lab_dir, *grader_dir = path_join(tk->root, "grader");
+	char *common_dir = path_join(tk->root, "common"), *names[MAX_SOURCES];
+	char *runner_path = path_join(tk->root, "grader/runner.c");
+	enum build_status st = BUILD_BROKEN;
+	int ok, n;
+
+	if (asprintf(&suite_path, "%s/%s.c", tk->suites, lab->id) < 0 ||
+	    asprintf(&lab_dir, "%s/labs/%s", tk->root, lab->id) < 0)
+		err_die("asprintf:");
+	const char *incs[] = {grader_dir, common_dir, lab_dir, NULL};
+	pthread_mutex_lock(&toolkit_lock);
+	*hash = toolkit_hash(tk, lab, suite_path, lab_dir);
+	if (stamp_matches(tdir, *hash, &ok) && ok) {
+		st = BUILD_OK; /* a failed toolkit build is always tried again */
+		goto out;
+	}
+	n = list_files(lab_dir, ".c", names, MAX_SOURCES);
+	if (access(suite_path, R_OK) < 0 || n <= 0) {
+		sb_add(log, "missing toolkit file: %s\n", n <= 0 ? lab_dir : suite_path);
+		goto out;
+	}
+	if (mkdirs(tdir) == 0 && compile(tk, tdir, suite_path, "suite.o", incs, log) == 0 &&
+	    compile(tk, tdir, runner_path, "runner.o", incs, log) == 0 &&
+	    compile_sources(tk, lab_dir, names, n, tdir, incs, "skeleton.o", log) == 0 &&
+	    defined_symbols(tdir, "skeleton.o", "api.syms", log) == 0 &&
+	    link_tests(tk, tdir, "skeleton.o", "suite.o", "runner.o", log) == 0 &&
+	    rename_in(tdir, "tests", "list-tests") == 0)
+		st = BUILD_OK;
+	free_names(names, n);
+	write_stamp(tdir, *hash, st == BUILD_OK, log);
+out:
+	pthread_mutex_unlock(&toolkit_lock);
+	free(suite_path);
+	free(lab_dir);
+	free(grader_dir);
+	free(common_dir);
+	free(runner_path);
+	return st;
+}
+
+/* Copy the submission's sources into dir/src, checking their #includes. */
+static int stage_sources(const char *src_dir, char **names, int n, const char *stage,
+			 struct strbuf *log)
+{
+	int bad = 0;
+
+	if (mkdirs(stage) < 0) {
+		sb_add(log, "cannot make %s: %s\n", stage, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char *from = path_join(src_dir, names[i]), *to = path_join(stage, names[i]);
+		size_t len;
+		char *text = read_file(from, &len);
+
+		if (!text) {
+			sb_add(log, "cannot read %s: %s\n", from, strerror(errno));
+			bad = -1;
+		} else {
+			bad |= check_includes(names[i], text, log);
+			if (write_file(to, text, len) < 0)
+				bad = -1;
+		}
+		free(text);
+		free(from);
+		free(to);
+	}
+	return bad;
+}
+
+/* Build the submission's objects into out and link them with the toolkit's. */
+static int build_submission(const struct toolkit *tk, const struct lab *lab, const char *src_dir,
+			    char **names, int n, const char *out, const char *tdir,
+			    struct strbuf *log)
+{
+	char *stage = path_join(out, "src"), *lab_dir, *common_dir = path_join(tk->root, "common");
+	char *syms = path_join(tdir, "api.syms"), *suite = path_join(tdir, "suite.o");
+	char *runner = path_join(tdir, "runner.o");
+	int r;
+
+	if (asprintf(&lab_dir, "%s/labs/%s", tk->root, lab->id) < 0)
+		err_die("asprintf:");
+	const char *incs[] = {lab_dir, common_dir, NULL};
+	r = stage_sources(src_dir, names, n, stage, log);
+	if (r == 0)
+		r = compile_sources(tk, stage, names, n, out, incs, "student.o", log);
+	if (r == 0)
+		r = seal(out, "student.o", syms, "sealed.o", log);
+	if (r == 0)
+		r = link_tests(tk, out, "sealed.o", suite, runner, log);
+	free(stage);
+	free(lab_dir);
+	free(common_dir);
+	free(syms);
+	free(suite);
+	free(runner);
+	return r;
+}
+
+enum build_status build_lab(const struct toolkit *tk, const struct lab *lab, const char *src_dir,
+			    const char *tag, char **binary, char **log)
+{
+	struct strbuf lg = {0};
+	char *tdir, *out, *names[MAX_SOURCES];
+	uint64_t hash;
+	enum build_status st;
+	int n = 0, ok;
+
+	if (asprintf(&tdir, "%s/grade/toolkit/%s", tk->build, lab->id) < 0 ||
+	    asprintf(&out, "%s/grade/%s/%s", tk->build, tag, lab->id) < 0)
+		err_die("asprintf:");
+	*binary = path_join(out, "tests");
+	st = toolkit_objects(tk, lab, tdir, &hash, &lg);
+	if (st != BUILD_OK)
+		goto done;
+	n = list_files(src_dir, ".c", names, MAX_SOURCES);
+	if (n <= 0) {
+		sb_add(&lg, "no .c file to build in %s\n", src_dir);
+		st = BUILD_FAILED;
+		goto done;
+	}
+	for (int i = 0; i < n; i++) {
+		char *p = path_join(src_dir, names[i]);
+
+		hash_file(&hash, p);
+		free(p);
+	}
+	if (stamp_matches(out, hash, &ok)) {
+		char *logpath = path_join(out, "build.log");
+
+		lg.s = read_file(logpath, &lg.len);
+		free(logpath);
+		st = ok ? BUILD_OK : BUILD_FAILED;
+		goto done;
+	}
+	st = build_submission(tk, lab, src_dir, names, n, out, tdir, &lg) == 0 ? BUILD_OK
+									       : BUILD_FAILED;
+	write_stamp(out, hash, st == BUILD_OK, &lg);
+done:
+	free_names(names, n > 0 ? n : 0);
+	free(tdir);
+	free(out);
+	*log = lg.s ? lg.s : xstrdup("");
+	return st;
+}
+
+char *build_list_binary(const struct toolkit *tk, const struct lab *lab)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/grade/toolkit/%s/list-tests", tk->build, lab->id) < 0)
+		err_die("asprintf:");
+	return path;
+}

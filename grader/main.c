@@ -1,0 +1,527 @@
+/*
+ * ipcgrade: the IPC Labs grader. It builds a submission's labs with the
+ * hidden suites, runs every test in a sandbox and reports what passed, what
+ * failed and why. See DESIGN.md, "The grader", for the contract below.
+ *
+ * Exit status: 0 all tests passed; 1 some failed; 2 the grader could not run.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ipclab.h"
+#include "catalogue.h"
+#include "engine.h"
+#include "report.h"
+#include "sandbox.h"
+
+struct options {
+	const char *submission; /* -s */
+	int format;             /* -f, or -1 for the default */
+	const char *output;     /* -o */
+	const char *class_dir;  /* --class */
+	int jobs;               /* -j */
+	const char *tests;      /* --tests */
+	const char *only_test;  /* --test */
+	int list;               /* --list */
+	int watch;              /* --watch */
+	char **labs;            /* LAB... */
+	int nlabs;
+};
+
+struct stream {
+	FILE *f;      /* where lab blocks go as they finish */
+	int color;    /* ANSI colours on */
+	int next;     /* the next lab to print, in catalogue order */
+	int progress; /* a progress line on stderr */
+};
+
+static const char usage_text[] =
+    "usage: ipcgrade [OPTIONS] [LAB...]\n"
+    "Grade IPC Labs: LAB is 4, 04 or 04-pipes; none means every lab.\n"
+    "  -s, --submission DIR  a folder shaped like labs/ (or a checkout holding labs/); default "
+    "labs/\n"
+    "  -f, --format FMT      tui | text | tap | json | junit | gradescope\n"
+    "  -o, --output FILE     write the report to FILE instead of stdout\n"
+    "      --class DIR       grade every sub-folder of DIR; write a gradebook CSV\n"
+    "  -j, --jobs N          grade up to N labs at once\n"
+    "      --tests DIR       hidden suites from DIR instead of grader/suites\n"
+    "      --test NAME       run only the test NAME\n"
+    "      --watch           re-grade a lab when its files change\n"
+    "      --list            print the lab catalogue\n"
+    "  -h, --help            show this help\n"
+    "Exit status: 0 all tests passed, 1 some failed, 2 the grader could not run.\n";
+
+static void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "ipcgrade: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'ipcgrade --help'.\n");
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longs[] = {{"submission", required_argument, NULL, 's'},
+					      {"format", required_argument, NULL, 'f'},
+					      {"output", required_argument, NULL, 'o'},
+					      {"class", required_argument, NULL, 'C'},
+					      {"jobs", required_argument, NULL, 'j'},
+					      {"tests", required_argument, NULL, 'T'},
+					      {"test", required_argument, NULL, 't'},
+					      {"watch", no_argument, NULL, 'w'},
+					      {"list", no_argument, NULL, 'l'},
+					      {"help", no_argument, NULL, 'h'},
+					      {NULL, 0, NULL, 0}};
+	int c;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	o->format = -1;
+	o->jobs = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:f:o:j:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->submission = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'C':
+			o->class_dir = optarg;
+			break;
+		case 'T':
+			o->tests = optarg;
+			break;
+		case 't':
+			o->only_test = optarg;
+			break;
+		case 'w':
+			o->watch = 1;
+			break;
+		case 'l':
+			o->list = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case 'f':
+			o->format = report_format_from(optarg);
+			if (o->format < 0)
+				usage_error(
+				    "unknown format '%s' (tui, text, tap, json, junit, gradescope)",
+				    optarg);
+			break;
+		case 'j':
+			o->jobs = (int)strtol(optarg, &end, 10);
+			if (*end || o->jobs < 1 || o->jobs > 16)
+				usage_error("-j wants a number from 1 to 16, not '%s'", optarg);
+			break;
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+			break;
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+			break;
+		}
+	}
+	o->labs = argv + optind;
+	o->nlabs = argc - optind;
+}
+
+/* ==== The toolkit and the submission ==== */
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The toolkit is the folder above build/ipcgrade, unless IPCLAB_ROOT says otherwise. */
+static void find_toolkit(struct toolkit *tk, const char *tests)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *env = getenv("IPCLAB_ROOT");
+
+	if (env) {
+		tk->root = realpath(env, NULL);
+	} else if (n > 0) {
+		exe[n] = '\0';
+		tk->root = xstrdup(dirname(dirname(exe)));
+	}
+	if (!tk->root || !is_dir(tk->root)) {
+		fprintf(stderr, "ipcgrade: cannot find the toolkit's folder (set IPCLAB_ROOT)\n");
+		exit(2);
+	}
+	if (asprintf(&tk->build, "%s/build", tk->root) < 0)
+		err_die("asprintf:");
+	tk->suites = tests ? realpath(tests, NULL) : NULL;
+	if (tests && !tk->suites) {
+		fprintf(stderr, "ipcgrade: --tests %s: %s\n", tests, strerror(errno));
+		exit(2);
+	}
+	if (!tk->suites && asprintf(&tk->suites, "%s/grader/suites", tk->root) < 0)
+		err_die("asprintf:");
+	tk->cc = xstrdup(getenv("CC") && *getenv("CC") ? getenv("CC") : "cc");
+	char *lib;
+	if (asprintf(&lib, "%s/libipclab.a", tk->build) < 0)
+		err_die("asprintf:");
+	if (access(lib, R_OK) < 0) {
+		fprintf(stderr, "ipcgrade: missing toolkit file %s: run 'make' first\n", lib);
+		exit(2);
+	}
+	free(lib);
+}
+
+/* The labs folder of a submission: DIR/labs when DIR is a checkout, else DIR. */
+static char *labs_folder(const char *dir)
+{
+	char *abs = realpath(dir, NULL), *inner;
+
+	if (!abs || !is_dir(abs)) {
+		free(abs);
+		return NULL;
+	}
+	if (asprintf(&inner, "%s/labs", abs) < 0)
+		err_die("asprintf:");
+	if (is_dir(inner)) {
+		free(abs);
+		return inner;
+	}
+	free(inner);
+	return abs;
+}
+
+/* A build-folder name for a submission: its base name and a hash of its path. */
+static char *submission_tag(const char *path)
+{
+	uint64_t h = 14695981039346656037ull;
+	char *base = xstrdup(path), *tag;
+
+	for (const char *p = path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	for (char *p = basename(base); *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9')))
+			*p = '_';
+	if (asprintf(&tag, "sub/%.40s-%08x", basename(base), (unsigned)(h & 0xffffffffu)) < 0)
+		err_die("asprintf:");
+	free(base);
+	return tag;
+}
+
+/* Fill g's labs from the selection (all of the catalogue when none). Exits 2 on a bad name. */
+static void select_labs(struct grade_result *g, const struct catalogue *c, const struct options *o,
+			const char *labs_dir)
+{
+	int n = o->nlabs ? o->nlabs : c->n;
+
+	g->labs = xcalloc((size_t)n, sizeof(*g->labs));
+	for (int i = 0; i < n; i++) {
+		const struct lab *lab = o->nlabs ? catalogue_find(c, o->labs[i]) : &c->labs[i];
+
+		if (!lab)
+			usage_error("no lab '%s' in the catalogue (ipcgrade --list shows them)",
+				    o->labs[i]);
+		for (int j = 0; j < g->nlabs; j++)
+			if (g->labs[j].lab == lab)
+				lab = NULL;
+		if (!lab)
+			continue; /* named twice */
+		g->labs[g->nlabs].lab = lab;
+		if (asprintf(&g->labs[g->nlabs].source_dir, "%s/%s", labs_dir, lab->id) < 0)
+			err_die("asprintf:");
+		g->nlabs++;
+	}
+}
+
+/* ==== Showing progress ==== */
+
+static void stream_changed(void *ctx, const struct grade_result *g, enum engine_event ev, int lab,
+			   int test)
+{
+	struct stream *s = ctx;
+
+	if (s->progress && ev == EV_TEST_START)
+		fprintf(stderr, "\r\033[K  grading %s: %s ...", g->labs[lab].lab->id,
+			g->labs[lab].tests[test].name);
+	if (ev != EV_LAB_STATE || !s->f)
+		return;
+	if (s->progress)
+		fprintf(stderr, "\r\033[K");
+	while (s->next < g->nlabs && (g->labs[s->next].state >= LAB_DONE)) {
+		report_text_lab(s->f, g, s->next++, s->color);
+		fflush(s->f);
+	}
+}
+
+/* Write the report to path through a temporary file, so it is never half-written. */
+static int write_report_file(const char *path, const struct grade_result *g, int fmt)
+{
+	char *tmp;
+	FILE *f;
+	int r;
+
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		err_die("asprintf:");
+	f = fopen(tmp, "w");
+	if (!f) {
+		err_warn("cannot write %s:", tmp);
+		free(tmp);
+		return -1;
+	}
+	r = report_write(f, g, fmt);
+	if (fclose(f) != 0 || r < 0 || rename(tmp, path) < 0) {
+		err_warn("cannot write %s:", path);
+		unlink(tmp);
+		r = -1;
+	}
+	free(tmp);
+	return r;
+}
+
+/* ==== Grading one submission ==== */
+
+/*
+ * Grade the labs of o in the submission at labs_dir into g. With stream,
+ * lab blocks are written as they finish. Returns 0, or -1 when the toolkit
+ * could not build some lab's tests.
+ */
+static int grade(const struct toolkit *tk, const struct catalogue *c, const struct options *o,
+		 const char *labs_dir, struct grade_result *g, struct stream *stream)
+{
+	struct engine_view view = {stream_changed, stream};
+	char *tag = submission_tag(labs_dir);
+	struct engine_opts eo = {.tk = tk, .tag = tag, .jobs = o->jobs, .only_test = o->only_test};
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	g->submission = xstrdup(labs_dir);
+	g->sandbox = xstrdup(sandbox_describe());
+	select_labs(g, c, o, labs_dir);
+	r = engine_grade(&eo, g, &view);
+	grade_result_tally(g);
+	free(tag);
+	return r;
+}
+
+static int all_passed(const struct grade_result *g)
+{
+	return g->score == g->max_score && g->max_score > 0;
+}
+
+static int grade_one(const struct toolkit *tk, const struct catalogue *c, const struct options *o)
+{
+	const char *dir = o->submission ? o->submission : is_dir("labs") ? "labs" : NULL;
+	char *fallback = NULL, *labs_dir;
+	struct grade_result g;
+	int fmt = o->format, tty = isatty(STDOUT_FILENO), r;
+
+	if (!dir && asprintf(&fallback, "%s/labs", tk->root) < 0)
+		err_die("asprintf:");
+	labs_dir = labs_folder(dir ? dir : fallback);
+	if (!labs_dir) {
+		fprintf(stderr, "ipcgrade: no submission folder %s: %s\n", dir ? dir : fallback,
+			strerror(errno ? errno : ENOENT));
+		exit(2);
+	}
+	if (fmt < 0 || fmt == FMT_TUI)
+		fmt =
+		    FMT_TEXT; /* the TUI view is not part of this build yet: text streams instead */
+	struct stream s = {.f = fmt == FMT_TEXT && !o->output ? stdout : NULL,
+			   .color = tty && !getenv("NO_COLOR"),
+			   .progress = isatty(STDERR_FILENO) && !getenv("CI")};
+	if (s.f)
+		report_text_header(s.f,
+				   &(struct grade_result){.submission = labs_dir,
+							  .sandbox = (char *)sandbox_describe()},
+				   s.color);
+	r = grade(tk, c, o, labs_dir, &g, &s);
+	if (s.progress)
+		fprintf(stderr, "\r\033[K");
+	if (s.f)
+		report_text_summary(s.f, &g, s.color);
+	else if (o->output)
+		r |= write_report_file(o->output, &g, fmt);
+	else
+		r |= report_write(stdout, &g, fmt);
+	int status = r < 0 ? 2 : all_passed(&g) ? 0 : 1;
+	grade_result_free(&g);
+	free(labs_dir);
+	free(fallback);
+	return status;
+}
+
+/* ==== Grading a class ==== */
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sub-folders of dir, sorted; *n gets how many. Exits 2 when dir cannot be read. */
+static char **class_members(const char *dir, int *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+
+	if (!d) {
+		fprintf(stderr, "ipcgrade: --class %s: %s\n", dir, strerror(errno));
+		exit(2);
+	}
+	*n = 0;
+	while ((e = readdir(d))) {
+		char *path;
+
+		if (e->d_name[0] == '.' || asprintf(&path, "%s/%s", dir, e->d_name) < 0)
+			continue;
+		if (is_dir(path)) {
+			names = realloc(names, (size_t)(*n + 1) * sizeof(*names));
+			if (!names)
+				err_die("realloc:");
+			names[(*n)++] = xstrdup(e->d_name);
+		}
+		free(path);
+	}
+	closedir(d);
+	qsort(names, (size_t)*n, sizeof(*names), by_name);
+	return names;
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* Write the gradebook (rows[0..done) graded so far) through a temporary file. */
+static void write_gradebook(const char *path, char **names, struct grade_result *rows, int done)
+{
+	char *tmp;
+	FILE *f;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0 || !(f = fopen(tmp, "w")))
+		err_die("cannot write the gradebook %s:", path);
+	fputs("student", f);
+	for (int i = 0; done > 0 && i < rows[0].nlabs; i++)
+		fprintf(f, ",%s", rows[0].labs[i].lab->id);
+	fputs(",total\n", f);
+	for (int s = 0; s < done; s++) {
+		csv_field(f, names[s]);
+		for (int i = 0; i < rows[s].nlabs; i++)
+			fprintf(f, ",%d", rows[s].labs[i].score);
+		fprintf(f, ",%d\n", rows[s].score);
+	}
+	if (fclose(f) != 0 || rename(tmp, path) < 0)
+		err_die("cannot write the gradebook %s:", path);
+	free(tmp);
+}
+
+static void student_reports(const char *dir, const char *name, const struct grade_result *g)
+{
+	char *path;
+
+	mkdir(dir, 0755);
+	if (asprintf(&path, "%s/%s.txt", dir, name) >= 0)
+		write_report_file(path, g, FMT_TEXT);
+	free(path);
+	if (asprintf(&path, "%s/%s.json", dir, name) >= 0)
+		write_report_file(path, g, FMT_JSON);
+	free(path);
+}
+
+static int grade_class(const struct toolkit *tk, const struct catalogue *c, const struct options *o)
+{
+	const char *book = o->output ? o->output : "gradebook.csv";
+	char *reports, *copy = xstrdup(book);
+	int n, status = 0;
+	char **names = class_members(o->class_dir, &n);
+	struct grade_result *rows = xcalloc((size_t)(n ? n : 1), sizeof(*rows));
+	struct stopwatch sw;
+
+	if (asprintf(&reports, "%s/reports", dirname(copy)) < 0)
+		err_die("asprintf:");
+	stopwatch_start(&sw);
+	for (int s = 0; s < n; s++) {
+		char *dir, *labs_dir;
+		struct stream quiet = {0};
+
+		if (asprintf(&dir, "%s/%s", o->class_dir, names[s]) < 0)
+			err_die("asprintf:");
+		labs_dir = labs_folder(dir);
+		if (grade(tk, c, o, labs_dir ? labs_dir : dir, &rows[s], &quiet) < 0)
+			status = 2;
+		if (status != 2 && !all_passed(&rows[s]))
+			status = 1;
+		student_reports(reports, names[s], &rows[s]);
+		write_gradebook(book, names, rows, s + 1);
+		double left = stopwatch_ms(&sw) / (s + 1) * (n - s - 1) / 1000;
+		fprintf(stderr, "[%d/%d] %s: %d/%d  (%s; about %.0fs left)\n", s + 1, n, names[s],
+			rows[s].score, rows[s].max_score,
+			labs_dir && strcmp(labs_dir, dir) ? "a checkout with labs/"
+							  : "a labs folder",
+			left);
+		free(dir);
+		free(labs_dir);
+	}
+	if (n == 0)
+		write_gradebook(book, names, rows, 0);
+	fprintf(stderr, "gradebook: %s; reports: %s/\n", book, reports);
+	for (int s = 0; s < n; s++) {
+		grade_result_free(&rows[s]);
+		free(names[s]);
+	}
+	free(rows);
+	free(names);
+	free(reports);
+	free(copy);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct toolkit tk = {0};
+	struct catalogue c;
+	char err[512], *path;
+
+	parse_args(argc, argv, &o);
+	find_toolkit(&tk, o.tests);
+	if (asprintf(&path, "%s/grader/catalogue", tk.root) < 0)
+		err_die("asprintf:");
+	if (catalogue_load(path, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ipcgrade: %s\n", err);
+		return 2;
+	}
+	free(path);
+	if (o.list) {
+		for (int i = 0; i < c.n; i++)
+			printf("%-18s %s\n", c.labs[i].id, c.labs[i].title);
+		return 0;
+	}
+	if (o.watch) {
+		fprintf(stderr, "ipcgrade: --watch is not part of this build yet\n");
+		return 2;
+	}
+	return o.class_dir ? grade_class(&tk, &c, &o) : grade_one(&tk, &c, &o);
+}
