@@ -349,12 +349,14 @@ static int grade_one(const struct toolkit *tk, const struct catalogue *c, const 
 	r = grade(tk, c, o, labs_dir, &g, &s);
 	if (s.progress)
 		fprintf(stderr, "\r\033[K");
-	if (s.f)
+	if (s.f) {
 		report_text_summary(s.f, &g, s.color);
-	else if (o->output)
-		r |= write_report_file(o->output, &g, fmt);
-	else
+	} else if (!o->output) {
 		r |= report_write(stdout, &g, fmt);
+	} else if (write_report_file(o->output, &g, fmt) < 0) {
+		report_write(stdout, &g, fmt); /* the results are not lost: they go to stdout */
+		r = -1;
+	}
 	int status = r < 0 ? 2 : all_passed(&g) ? 0 : 1;
 	grade_result_free(&g);
 	free(labs_dir);

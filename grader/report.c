@@ -31,20 +31,34 @@ static const char *reset(int on)
 	return on ? "\033[0m" : "";
 }
 
-/* Print text with each line indented by prefix, at most max_lines lines. */
-static void indented(FILE *f, const char *prefix, const char *text, int max_lines)
+/* Print text with each line indented by prefix and wrapped at width, at most max_lines lines. */
+static void wrapped(FILE *f, const char *prefix, const char *text, int width, int max_lines)
 {
 	int lines = 0;
 
 	while (*text && lines < max_lines) {
-		size_t n = strcspn(text, "\n");
+		size_t n = strcspn(text, "\n"), cut = n;
 
-		fprintf(f, "%s%.*s\n", prefix, (int)n, text);
-		text += n + (text[n] == '\n');
+		if (width > 0 && n > (size_t)width) {
+			cut = (size_t)width;
+			while (cut > (size_t)width / 2 && text[cut] != ' ')
+				cut--;
+			if (text[cut] != ' ')
+				cut = (size_t)width;
+		}
+		fprintf(f, "%s%.*s\n", prefix, (int)cut, text);
+		text += cut;
+		text += *text == '\n' || (cut < n && *text == ' ');
 		lines++;
 	}
 	if (*text)
 		fprintf(f, "%s[...]\n", prefix);
+}
+
+/* Print text with each line indented by prefix, unwrapped, at most max_lines lines. */
+static void indented(FILE *f, const char *prefix, const char *text, int max_lines)
+{
+	wrapped(f, prefix, text, 0, max_lines);
 }
 
 static void score_bar(FILE *f, int score, int max)
@@ -82,9 +96,13 @@ static void text_test(FILE *f, const struct test_result *t, int color)
 	fputc('\n', f);
 	if (!test_failed(t) || t->status == TEST_SKIPPED)
 		return;
-	indented(f, "           ", t->message, 8);
-	if (t->hint[0])
-		fprintf(f, "           hint: %s\n", t->hint);
+	wrapped(f, "           ", t->message, 88, 10);
+	if (t->hint[0]) {
+		char hint[512];
+
+		snprintf(hint, sizeof(hint), "hint: %s", t->hint);
+		wrapped(f, "           ", hint, 88, 4);
+	}
 	if (t->output[0]) {
 		fprintf(f, "           output%s:\n",
 			t->output_total > strlen(t->output) ? " (cut: the test printed more)" : "");

@@ -15,13 +15,17 @@
  * passes only when its child got to the end of the test and through the
  * leak checks: a child that exits early, even with status 0, has not passed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "suite.h"
@@ -51,6 +55,10 @@ static int ntests;
 static int result_fd = -1;
 static struct test_page *page;
 static const struct test_def *current;
+
+/* The most processes of our uid seen at once while a test ran (fork bombs). */
+static volatile int peak_procs;
+static volatile int watching;
 
 /* ==== Declaring tests ==== */
 
@@ -156,6 +164,48 @@ static void fixture_teardown(void)
 	page->finished = 1;
 }
 
+/* ==== Watching for fork bombs ==== */
+
+static int count_own_processes(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	struct stat st;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+		    fstatat(dirfd(d), e->d_name, &st, 0) == 0 && st.st_uid == getuid())
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void *watch_processes(void *arg)
+{
+	(void)arg;
+	while (watching) {
+		int n = count_own_processes();
+
+		if (n > peak_procs)
+			peak_procs = n;
+		clock_sleep_ms(25);
+	}
+	return NULL;
+}
+
+/* The process limit, or 0 when there is none worth watching. */
+static long process_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NPROC, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 4096)
+		return 0;
+	return (long)rl.rlim_cur;
+}
+
 /* ==== Records ==== */
 
 /* Write s with tabs, newlines and backslashes escaped, so a record stays one line. */
@@ -190,8 +240,25 @@ static void emit(FILE *out, const char *kind, const struct test_def *t, const ch
 
 /* ==== Running ==== */
 
-/* Turn Check's verdict and our page into a status and a message. */
-static const char *classify(TestResult *tr, const char **msg)
+/* What a crash's signal usually means, for the message. */
+static const char *signal_advice(const char *m)
+{
+	if (strstr(m, "signal 11"))
+		return "a bad pointer: NULL, freed, or past the end of an array?";
+	if (strstr(m, "signal 6"))
+		return "abort(): a failed assert(), or memory corrupted before free()?";
+	if (strstr(m, "signal 13"))
+		return "SIGPIPE: a write to a pipe or socket nobody reads any more?";
+	if (strstr(m, "signal 7"))
+		return "SIGBUS: a mapping beyond the end of its file or object?";
+	if (strstr(m, "signal 9"))
+		return "killed: memory or CPU limit reached?";
+	return "see the output below.";
+}
+
+/* Turn Check's verdict and our page into a status and a message (in buf when composed). */
+static const char *classify(const struct test_def *t, TestResult *tr, const char **msg, char *buf,
+			    size_t size)
 {
 	const char *m = tr_msg(tr) ? tr_msg(tr) : "";
 
@@ -213,12 +280,35 @@ static const char *classify(TestResult *tr, const char **msg)
 	case CK_FAILURE:
 		return "fail";
 	default:
-		if (strstr(m, "timeout"))
-			return "timeout";
-		if (strncmp(m, "Received signal", 15) == 0)
-			return "crash";
-		return "error";
+		break;
 	}
+	if (strstr(m, "timeout")) {
+		snprintf(
+		    buf, size,
+		    "The test did not finish within %g seconds: an endless loop, a deadlock, or a "
+		    "read that never sees end of file?",
+		    t->timeout);
+		*msg = buf;
+		return "timeout";
+	}
+	if (strncmp(m, "Received signal", 15) == 0) {
+		snprintf(buf, size, "Your code crashed. %s: %s", m, signal_advice(m));
+		*msg = buf;
+		return "crash";
+	}
+	return "error";
+}
+
+/* Add the fork-bomb diagnosis to a failure's message when the process limit was reached. */
+static const char *explain_limit(const char *msg, long limit, char *buf, size_t size)
+{
+	if (!limit || peak_procs < limit * 9 / 10)
+		return msg;
+	snprintf(buf, size,
+		 "%s\nYour code reached the limit of %ld processes: a fork bomb (fork() in a loop "
+		 "that never ends, or children that fork again). The sandbox contained it.",
+		 msg, limit);
+	return buf;
 }
 
 static int run_test(const struct test_def *t, Suite *s, FILE *out)
@@ -226,18 +316,29 @@ static int run_test(const struct test_def *t, Suite *s, FILE *out)
 	SRunner *sr = srunner_create(s);
 	TestResult **results;
 	const char *status, *msg;
+	long limit = process_limit();
+	pthread_t watcher;
+	char buf[1024], why[512];
 	int passed;
 
 	memset(page, 0, sizeof(*page));
 	current = t;
+	peak_procs = 0;
+	watching = limit > 0 && pthread_create(&watcher, NULL, watch_processes, NULL) == 0;
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run(sr, NULL, t->name, CK_SILENT);
+	if (watching) {
+		watching = 0;
+		pthread_join(watcher, NULL);
+	}
 	if (srunner_ntests_run(sr) != 1) {
 		status = "error";
 		msg = "the test did not run";
 	} else {
 		results = srunner_results(sr);
-		status = classify(results[0], &msg);
+		status = classify(t, results[0], &msg, why, sizeof(why));
+		if (strcmp(status, "pass") != 0)
+			msg = explain_limit(msg, limit, buf, sizeof(buf));
 	}
 	emit(out, "result", t, status, msg);
 	passed = strcmp(status, "pass") == 0;

@@ -28,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -332,6 +335,49 @@ static void sweep_ipc_folder(const char *dir, uid_t uid)
 	closedir(d);
 }
 
+/* The column of /proc/sysvipc/<kind> called name, from its header line; -1 if none. */
+static int column_of(char *header, const char *name)
+{
+	int col = 0;
+
+	for (char *w = strtok(header, " \t\n"); w; w = strtok(NULL, " \t\n"), col++)
+		if (strcmp(w, name) == 0)
+			return col;
+	return -1;
+}
+
+/* Remove the System V objects (kind: "shm", "msg" or "sem") that uid owns. */
+static void sweep_sysv(const char *kind, uid_t uid)
+{
+	char path[64], line[512];
+	FILE *f;
+	int uid_col;
+
+	snprintf(path, sizeof(path), "/proc/sysvipc/%s", kind);
+	f = fopen(path, "r");
+	if (!f || !fgets(line, sizeof(line), f) || (uid_col = column_of(line, "uid")) < 0) {
+		if (f)
+			fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		long v[32];
+		int n = 0;
+
+		for (char *w = strtok(line, " \t\n"); w && n < 32; w = strtok(NULL, " \t\n"))
+			v[n++] = strtol(w, NULL, 10);
+		if (n <= uid_col || (uid_t)v[uid_col] != uid)
+			continue;
+		if (kind[1] == 'h')
+			shmctl((int)v[1], IPC_RMID, NULL);
+		else if (kind[0] == 'm')
+			msgctl((int)v[1], IPC_RMID, NULL);
+		else
+			semctl((int)v[1], 0, IPC_RMID);
+	}
+	fclose(f);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;
@@ -599,6 +645,9 @@ static int run(const struct sandbox_opts *o, struct sandbox_outcome *out)
 	if (p.drop && !p.ns && geteuid() == 0) {
 		sweep_ipc_folder("/dev/shm", p.uid);
 		sweep_ipc_folder("/dev/mqueue", p.uid);
+		sweep_sysv("shm", p.uid);
+		sweep_sysv("msg", p.uid);
+		sweep_sysv("sem", p.uid);
 	}
 	if (tmpdir[0])
 		remove_tree(tmpdir);

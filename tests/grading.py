@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""The grading half of IPC Labs' own tests.
+
+It runs the real grader (build/ipcgrade) on the reference solutions, the
+untouched skeletons, the mutants (wrong solutions that the suites must
+catch) and the hostile corpus (submissions that attack the grader), and
+checks what comes back. One line a check on stdout: "PASS: what",
+"FAIL: what -- why" or "SKIP: what -- why"; tests/run counts them.
+
+usage: tests/grading.py [cli|solutions|skeletons|cache|mutants|hostile ...]
+"""
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GRADER = os.path.join(ROOT, "build", "ipcgrade")
+WORK = os.path.join(ROOT, "build", "test-work")
+SANDBOX_UIDS = range(61000, 61100)
+
+
+def say(ok, what, why=""):
+    print(f"PASS: {what}" if ok else f"FAIL: {what} -- {why}", flush=True)
+
+
+def skip(what, why):
+    print(f"SKIP: {what} -- {why}", flush=True)
+
+
+def catalogue():
+    """The ids of the catalogue's labs that the toolkit ships."""
+    ids = []
+    with open(os.path.join(ROOT, "grader", "catalogue")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                lab = line.split("\t")[0]
+                if os.path.isdir(os.path.join(ROOT, "labs", lab)):
+                    ids.append(lab)
+    return ids
+
+
+def grade(submission, labs=(), env=None, wrap=(), args=(), timeout=600):
+    """Run the grader with a JSON report; returns (exit status, report or None, stderr)."""
+    cmd = list(wrap) + [GRADER, "-s", submission, "-f", "json"] + list(args) + list(labs)
+    full_env = dict(os.environ, **(env or {}))
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, None, f"the grader did not finish within {timeout} s"
+    try:
+        report = json.loads(p.stdout)
+    except ValueError:
+        report = None
+    return p.returncode, report, p.stderr
+
+
+def lab_of(report, lab):
+    for l in report["labs"] if report else []:
+        if l["id"] == lab:
+            return l
+    return None
+
+
+def test_of(lab_report, name):
+    for t in lab_report["tests"] if lab_report else []:
+        if t["name"] == name:
+            return t
+    return None
+
+
+def student_files(lab):
+    """The files a student edits in a lab: its .c files but main.c."""
+    d = os.path.join(ROOT, "labs", lab)
+    return sorted(f for f in os.listdir(d) if f.endswith(".c") and f != "main.c")
+
+
+def make_submission(path, files):
+    """Create a submission folder: files maps 'lab/name.c' to a source path."""
+    shutil.rmtree(path, ignore_errors=True)
+    for rel, src in files.items():
+        os.makedirs(os.path.dirname(os.path.join(path, rel)), exist_ok=True)
+        shutil.copyfile(src, os.path.join(path, rel))
+    return path
+
+
+# ==== The command line ====
+
+def check_cli():
+    def run(*args):
+        return subprocess.run([GRADER] + list(args), capture_output=True, text=True)
+
+    p = run("--list")
+    ids = catalogue()
+    say(p.returncode == 0 and all(i in p.stdout for i in ids), "ipcgrade --list names every lab",
+        p.stdout + p.stderr)
+    for args, what in [(["--no-such-flag"], "an unknown option"),
+                       (["-f", "yaml"], "an unknown format"),
+                       (["-j", "0"], "a bad job count"),
+                       (["-s"], "an option without its value"),
+                       (["99"], "a lab not in the catalogue"),
+                       (["-s", "/nonexistent/folder"], "a missing submission folder")]:
+        p = run(*args)
+        clear = "ipcgrade:" in p.stderr and "Traceback" not in p.stderr and len(p.stderr) < 400
+        say(p.returncode == 2 and clear, f"{what} gives exit 2 and a one-line message",
+            f"exit {p.returncode}, stderr {p.stderr!r}")
+    p = run("-h")
+    say(p.returncode == 0 and "--submission" in p.stdout, "ipcgrade --help prints the usage")
+    out = os.path.join(WORK, "report.json")
+    os.makedirs(WORK, exist_ok=True)
+    p = run("-s", os.path.join(ROOT, "solutions"), "-f", "json", "-o", out, ids[0])
+    try:
+        with open(out) as f:
+            ok = json.load(f)["score"] > 0
+    except (OSError, ValueError):
+        ok = False
+    say(p.returncode == 0 and ok and p.stdout == "", "-o writes the report to the file")
+    p = run("-s", os.path.join(ROOT, "solutions"), "-f", "json", "-o", "/nonexistent/r.json",
+            ids[0])
+    try:
+        kept = json.loads(p.stdout)["score"] > 0
+    except ValueError:
+        kept = False
+    say(p.returncode == 2 and kept and "cannot write" in p.stderr,
+        "an unwritable -o file gives exit 2 and the report on stdout, not lost",
+        f"exit {p.returncode}, stderr {p.stderr!r}")
+
+
+# ==== Solutions and skeletons ====
+
+def check_solutions():
+    rc, report, err = grade(os.path.join(ROOT, "solutions"), args=["-j", "2"])
+    if not report:
+        say(False, "the solutions are graded", err)
+        return
+    for lab in catalogue():
+        l = lab_of(report, lab)
+        bad = [f"{t['name']}: {t['status']}: {t['message']}" for t in l["tests"]
+               if t["status"] != "pass"] if l else ["not in the report"]
+        say(l and not bad and l["max_score"] > 0 and l["score"] == l["max_score"],
+            f"solution {lab} scores full marks", "; ".join(bad)[:600])
+    say(rc == 0, "grading the solutions exits 0", f"exit {rc}")
+
+
+def check_skeletons():
+    rc, report, err = grade(os.path.join(ROOT, "labs"), args=["-j", "2"])
+    if not report:
+        say(False, "the skeletons are graded", err)
+        return
+    for lab in catalogue():
+        l = lab_of(report, lab)
+        passing = [t["name"] for t in l["tests"] if t["status"] == "pass"] if l else ["?"]
+        say(l and l["build"]["ok"] and l["score"] == 0 and l["max_score"] > 0 and not passing,
+            f"skeleton {lab} builds and scores zero",
+            f"passing: {passing}" if l else "not in the report")
+        srcs = [os.path.join(ROOT, "labs", lab, f) for f in student_files(lab) + ["main.c"]]
+        p = subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
+                            "-pthread", "-I" + os.path.join(ROOT, "labs", lab),
+                            "-I" + os.path.join(ROOT, "common"), "-fsyntax-only"] + srcs,
+                           capture_output=True, text=True)
+        say(p.returncode == 0, f"skeleton {lab} compiles without warnings", p.stderr[:600])
+    say(rc == 1, "grading the skeletons exits 1", f"exit {rc}")
+
+
+def newest_build_time():
+    latest = 0
+    for d, _, files in os.walk(os.path.join(ROOT, "build", "grade")):
+        for f in files:
+            latest = max(latest, os.stat(os.path.join(d, f)).st_mtime)
+    return latest
+
+
+def check_cache():
+    sub = os.path.join(ROOT, "solutions")
+    grade(sub)
+    before = newest_build_time()
+    start = time.monotonic()
+    rc, report, _ = grade(sub)
+    took = time.monotonic() - start
+    say(rc == 0 and newest_build_time() == before,
+        f"re-grading unchanged code rebuilds nothing ({took:.1f} s for every lab)",
+        "files under build/grade changed")
+
+
+# ==== Mutants ====
+
+def mutant_cases():
+    base = os.path.join(ROOT, "tests", "mutants")
+    for lab in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        if lab not in catalogue():
+            continue
+        for name in sorted(os.listdir(os.path.join(base, lab))):
+            if name.endswith(".c"):
+                yield lab, os.path.join(base, lab, name)
+
+
+def caught_by(path):
+    with open(path) as f:
+        head = f.read(4000)
+    m = re.search(r"Caught by:(.*)", head)
+    return re.findall(r"test_\w+", m.group(1)) if m else []
+
+
+def run_mutant(lab, path):
+    try:
+        return mutant_case(lab, path)
+    except Exception as e:  # a broken case must be a failure, not the end of the run
+        return False, f"mutant {lab}/{os.path.basename(path)}", repr(e)
+
+
+def mutant_case(lab, path):
+    name = os.path.basename(path)[:-2]
+    expected = caught_by(path)
+    if not expected:
+        return False, f"mutant {lab}/{name} names the tests that catch it", "no 'Caught by:' line"
+    target = student_files(lab)[0]
+    sub = make_submission(os.path.join(WORK, "mutants", f"{lab}-{name}"),
+                          {f"{lab}/{target}": path})
+    rc, report, err = grade(sub, [lab])
+    l = lab_of(report, lab)
+    if not l:
+        return False, f"mutant {lab}/{name} is graded", err[:300]
+    alive = [t for t in expected if (test_of(l, t) or {}).get("status", "pass") == "pass"]
+    msgs = [f"{t['name']}: {t['message'][:100]}" for t in l["tests"] if t["name"] in expected]
+    return (not alive and l["build"]["ok"],
+            f"mutant {lab}/{name} is caught by {', '.join(expected)}",
+            f"still passing: {alive}; build ok: {l['build']['ok']}; {msgs}")
+
+
+def check_mutants():
+    cases = list(mutant_cases())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for ok, what, why in pool.map(lambda c: run_mutant(*c), cases):
+            say(ok, what, why)
+
+
+# ==== The hostile corpus ====
+
+def leftovers():
+    """What a sandbox could leave on this machine: processes, IPC objects, folders."""
+    found = set()
+    for d in ("/dev/shm", "/dev/mqueue"):
+        if os.path.isdir(d):
+            found |= {f"{d}/{n}" for n in os.listdir(d)}
+    for kind in ("shm", "msg", "sem"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                found |= {f"sysv {kind} {line.split()[1]}" for line in f.readlines()[1:]}
+        except OSError:
+            pass
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat(f"/proc/{pid}").st_uid in SANDBOX_UIDS:
+                found.add(f"process {pid} of a sandbox uid")
+        except OSError:
+            pass
+    found |= {f"/tmp/{n}" for n in os.listdir("/tmp") if n.startswith("ipclab-")}
+    return found
+
+
+def expectation(path):
+    with open(path) as f:
+        m = re.search(r"Expect: (\S+)(?: ([a-z|]+))? /(.*)/(.*)", f.read(2000))
+    return m.groups() if m else None
+
+
+def can_make_pid_namespace():
+    p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"],
+                       capture_output=True)
+    return p.returncode == 0
+
+
+def run_hostile(path, mode):
+    try:
+        return hostile_case(path, mode)
+    except Exception as e:  # a broken case must be a failure, not the end of the run
+        return False, f"hostile {os.path.basename(path)} ({mode} sandbox)", repr(e)
+
+
+def hostile_case(path, mode):
+    case = os.path.basename(path)[:-2]
+    what = f"hostile {case} ({mode} sandbox)"
+    test, statuses, regex, flags = expectation(path)
+    wrap = []
+    if "pidns" in flags:
+        # It signals other processes: only inside a PID namespace made here.
+        if not can_make_pid_namespace():
+            return None, what, "no PID namespace can be made here (needs root)"
+        wrap = ["unshare", "--pid", "--fork", "--mount-proc"]
+    files = {"01-processes/processes.c": path}
+    files["02-threads/threads.c"] = os.path.join(ROOT, "solutions", "02-threads", "threads.c")
+    sub = make_submission(os.path.join(WORK, "hostile", f"{case}-{mode}"), files)
+    env = {"IPCLAB_SANDBOX": "plain"} if mode == "plain" else {}
+    start = time.monotonic()
+    rc, report, err = grade(sub, ["01", "02"], env=env, wrap=wrap, timeout=120)
+    took = time.monotonic() - start
+    lab, other = lab_of(report, "01-processes"), lab_of(report, "02-threads")
+    if rc != 1 or not lab or not other:
+        return False, what, f"exit {rc}, {err[:300]}"
+    if other["score"] != other["max_score"]:
+        return False, what, "the other lab of the submission lost points"
+    if test == "build":
+        ok = not lab["build"]["ok"] and re.search(regex, lab["build"]["log"])
+        return bool(ok), what + " is a build error", lab["build"]["log"][:300]
+    t = test_of(lab, test)
+    ok = t and (statuses == "any" or t["status"] in statuses.split("|"))
+    ok = ok and re.search(regex, t["message"])
+    if "cut" in flags:
+        ok = ok and t["output_truncated"]
+    why = f"{t['status']}: {t['message'][:300]}" if t else "test missing"
+    return bool(ok), f"{what}: {test} {statuses} in {took:.0f} s", why
+
+
+def check_hostile(modes):
+    cases = sorted(os.path.join(ROOT, "tests", "hostile", f)
+                   for f in os.listdir(os.path.join(ROOT, "tests", "hostile")) if f.endswith(".c"))
+    before = leftovers()
+    jobs = [(c, m) for m in modes for c in cases]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for ok, what, why in pool.map(lambda j: run_hostile(*j), jobs):
+            if ok is None:
+                skip(what, why)
+            else:
+                say(ok, what, why)
+    time.sleep(0.5)
+    left = sorted(leftovers() - before)
+    say(not left, "the hostile corpus leaves no process, IPC object or folder behind",
+        ", ".join(left[:10]))
+
+
+def main():
+    sections = sys.argv[1:] or ["cli", "solutions", "skeletons", "cache", "mutants", "hostile"]
+    for s in sections:
+        if s == "cli":
+            check_cli()
+        elif s == "solutions":
+            check_solutions()
+        elif s == "skeletons":
+            check_skeletons()
+        elif s == "cache":
+            check_cache()
+        elif s == "mutants":
+            check_mutants()
+        elif s == "hostile":
+            check_hostile(["namespace", "plain"])
+        else:
+            print(f"grading.py: unknown section {s}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+/*
+ * Hostile submission for lab 01: exit_code() closes stdout and stderr, then answers right.
+ * Expect: test_exit_code_exited pass /^$/
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "processes.h"
+
+pid_t spawn(char *const argv[])
+{
+	(void)argv;
+	errno = ENOSYS;
+	return -1;
+}
+
+int run_all(char **const cmds[], int n, int statuses[])
+{
+	(void)cmds;
+	(void)n;
+	(void)statuses;
+	errno = ENOSYS;
+	return -1;
+}
+
+int exit_code(int status)
+{
+	close(1);
+	close(2);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

@@ -1,0 +1,38 @@
+/*
+ * Hostile submission for lab 01: a constructor that would run before the tests.
+ * Expect: build /constructor/
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "processes.h"
+
+pid_t spawn(char *const argv[])
+{
+	(void)argv;
+	errno = ENOSYS;
+	return -1;
+}
+
+int run_all(char **const cmds[], int n, int statuses[])
+{
+	(void)cmds;
+	(void)n;
+	(void)statuses;
+	errno = ENOSYS;
+	return -1;
+}
+
+#include <stdio.h>
+
+__attribute__((constructor)) static void before_main(void)
+{
+	printf("result\ttest_exit_code_exited\tpass\tPassed\n");
+}
+
+int exit_code(int status)
+{
+	return status;
+}

@@ -1,0 +1,35 @@
+/*
+ * Hostile submission for lab 01: exit_code() prints without end.
+ * Expect: test_exit_code_exited timeout /did not finish|timeout/ cut
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "processes.h"
+
+pid_t spawn(char *const argv[])
+{
+	(void)argv;
+	errno = ENOSYS;
+	return -1;
+}
+
+int run_all(char **const cmds[], int n, int statuses[])
+{
+	(void)cmds;
+	(void)n;
+	(void)statuses;
+	errno = ENOSYS;
+	return -1;
+}
+
+#include <stdio.h>
+
+int exit_code(int status)
+{
+	for (;;)
+		fputs("all work and no play makes a dull process\n", stdout);
+	return status;
+}
