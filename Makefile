@@ -114,6 +114,9 @@ all: $(B)/libipclab.a $(B)/ipcgrade $(DEMOS)
 test: all $(B)/tests/common-tests
 	@tests/run
 
+mutants: all
+	@tests/grading.py mutants
+
 grade: all
 	$(B)/ipcgrade $(if $(SUBMISSION),-s $(SUBMISSION)) $(LAB)
 
@@ -145,10 +148,11 @@ help:
 	@echo 'make grade        grade labs/ (LAB=04 for one lab, SUBMISSION=dir for another folder)'
 	@echo 'make run LAB=04   run a lab'"'"'s demo (ARGS="..." passes arguments)'
 	@echo 'make test         run the project'"'"'s own tests'
+	@echo 'make mutants      grade every mutant (planted mistake) and print the kill rate'
 	@echo 'make suite LAB=04 run a hidden suite on the solution and the skeleton, unsandboxed'
 	@echo 'make setup        install the Debian packages, then build'
 	@echo 'make clean        remove build/'
 
-.PHONY: all test grade run suite setup format clean help
+.PHONY: all test mutants grade run suite setup format clean help
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

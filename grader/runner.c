@@ -133,6 +133,102 @@ static void check_threads(const char *what)
 		      what, extra, extra > 1 ? "s were" : " was");
 }
 
+/* ==== IPC objects ==== */
+
+#define IPC_LIST_SIZE 8192
+
+/* Our uid's IPC objects, one "kind name" a line: what a test may leave behind. */
+static void ipc_list_folder(char *buf, size_t size, const char *dir, int fifos_only)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	size_t len = strlen(buf);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && len < size - 300) {
+		const char *kind = NULL;
+
+		if (e->d_name[0] == '.' ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_uid != getuid())
+			continue;
+		if (S_ISFIFO(st.st_mode))
+			kind = "FIFO";
+		else if (S_ISSOCK(st.st_mode))
+			kind = "socket file";
+		else if (fifos_only)
+			continue;
+		else if (strcmp(dir, "/dev/mqueue") == 0)
+			kind = "message queue /";
+		else if (strncmp(e->d_name, "sem.", 4) == 0)
+			kind = "named semaphore /dev/shm/";
+		else
+			kind = "shared memory object /dev/shm/";
+		len += (size_t)snprintf(buf + len, size - len, "%s%s%s\n", kind,
+					kind[strlen(kind) - 1] == '/' ? "" : " ", e->d_name);
+	}
+	closedir(d);
+}
+
+static void ipc_list_sysv(char *buf, size_t size, const char *kind, const char *what)
+{
+	char path[64], line[512];
+	size_t len = strlen(buf);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sysvipc/%s", kind);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && len < size - 100) {
+		long key, id;
+
+		/* The header line does not parse; the owner is checked through the id. */
+		if (sscanf(line, "%ld %ld", &key, &id) == 2)
+			len +=
+			    (size_t)snprintf(buf + len, size - len, "System V %s %ld\n", what, id);
+	}
+	fclose(f);
+}
+
+static void ipc_list(char *buf, size_t size)
+{
+	buf[0] = '\0';
+	ipc_list_folder(buf, size, "/dev/shm", 0);
+	ipc_list_folder(buf, size, "/dev/mqueue", 0);
+	ipc_list_folder(buf, size, ".", 1);
+	ipc_list_sysv(buf, size, "shm", "shared memory segment");
+	ipc_list_sysv(buf, size, "msg", "message queue");
+	ipc_list_sysv(buf, size, "sem", "semaphore set");
+}
+
+static char ipc_before[IPC_LIST_SIZE];
+
+static void check_ipc(const char *what)
+{
+	char now[IPC_LIST_SIZE], msg[600] = "";
+	int leaked = 0;
+	size_t len = 0;
+
+	ipc_list(now, sizeof(now));
+	for (char *line = strtok(now, "\n"); line; line = strtok(NULL, "\n")) {
+		char key[300];
+
+		snprintf(key, sizeof(key), "%s\n", line);
+		if (strstr(ipc_before, key))
+			continue;
+		if (++leaked <= 3)
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
+						leaked > 1 ? ", " : "", line);
+	}
+	ck_assert_msg(leaked == 0,
+		      "%s left %d IPC object%s behind: %s%s. Remove what you create: shm_unlink, "
+		      "mq_unlink, sem_unlink, unlink for FIFOs and sockets, IPC_RMID for System V.",
+		      what, leaked, leaked > 1 ? "s" : "", msg, leaked > 3 ? ", ..." : "");
+}
+
 void suite_check_leaks(const char *what)
 {
 	unsigned flags = current ? current->flags : 0;
@@ -143,6 +239,8 @@ void suite_check_leaks(const char *what)
 		check_fds(what);
 	if (!(flags & SUITE_NO_THREAD_CHECK))
 		check_threads(what);
+	if (!(flags & SUITE_NO_IPC_CHECK))
+		check_ipc(what);
 }
 
 static void fixture_setup(void)
@@ -151,6 +249,7 @@ static void fixture_setup(void)
 		close(result_fd); /* the student's code must never reach the grader's channel */
 	page->test_pid = getpid();
 	snapshot_fds(page->fds);
+	ipc_list(ipc_before, sizeof(ipc_before));
 }
 
 static void fixture_teardown(void)

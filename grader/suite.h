@@ -13,7 +13,8 @@
  * Every test runs in its own process (Check's fork mode) inside the grader's
  * sandbox. Around every test the runner checks what a careless solution
  * leaves behind: zombie or running children, descriptors left open, threads
- * still running, a child that returned into the test instead of _exit-ing.
+ * still running, IPC objects left, a child that returned into the test
+ * instead of _exit-ing.
  */
 #ifndef SUITE_H
 #define SUITE_H
@@ -30,6 +31,7 @@ enum suite_flags {
 	SUITE_NO_FD_CHECK = 1 << 0,     /* the test keeps descriptors open on purpose */
 	SUITE_NO_CHILD_CHECK = 1 << 1,  /* the test leaves children on purpose */
 	SUITE_NO_THREAD_CHECK = 1 << 2, /* the test leaves threads on purpose */
+	SUITE_NO_IPC_CHECK = 1 << 3,    /* the test leaves IPC objects on purpose */
 };
 
 /* Each suite file defines this: it declares the tests with SUITE_TEST. */
@@ -47,9 +49,11 @@ TCase *suite_add(const char *name, int points, double timeout, unsigned flags, c
 	tcase_add_test(suite_add(#fn, points, timeout, flags, hint), fn)
 
 /*
- * Fail the current test if this process has zombie or running children, or
- * descriptors opened since the test began; what says names the call under
- * test ("run_all()"). The runner does this after every test anyway; a test
+ * Fail the current test if this process has zombie or running children,
+ * descriptors opened since the test began, other threads, or IPC objects
+ * made since the test began (POSIX shm, queues and named semaphores, System
+ * V objects, FIFOs and sockets in the working folder); what names the call
+ * under test ("run_all()"). The runner does this after every test anyway; a test
  * calls it itself to check at a precise moment.
  */
 void suite_check_leaks(const char *what);

@@ -233,9 +233,19 @@ def mutant_case(lab, path):
 
 def check_mutants():
     cases = list(mutant_cases())
+    per_lab = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        for ok, what, why in pool.map(lambda c: run_mutant(*c), cases):
+        for (lab, _), (ok, what, why) in zip(cases, pool.map(lambda c: run_mutant(*c), cases)):
             say(ok, what, why)
+            killed, total = per_lab.get(lab, (0, 0))
+            per_lab[lab] = (killed + bool(ok), total + 1)
+    for lab in catalogue():
+        killed, total = per_lab.get(lab, (0, 0))
+        say(total >= 4, f"lab {lab} has at least 4 mutants", f"it has {total}")
+        print(f"kill rate {lab}: {killed}/{total}")
+    killed = sum(k for k, _ in per_lab.values())
+    total = sum(t for _, t in per_lab.values())
+    print(f"kill rate: {killed}/{total} mutants caught ({100 * killed // max(total, 1)}%)")
 
 
 # ==== The hostile corpus ====
