@@ -24,6 +24,7 @@
 
 #include "ipclab.h"
 #include "build.h"
+#include "catalogue.h"
 #include "sandbox.h"
 
 #ifndef IPC_CHECK_CFLAGS
@@ -105,14 +106,12 @@ static int write_file(const char *path, const char *text, size_t len)
 	return close(fd) == 0 && ok ? 0 : -1;
 }
 
-static int rename_in(const char *dir, const char *from, const char *to)
+static void unlink_in(const char *dir, const char *name)
 {
-	char *a = path_join(dir, from), *b = path_join(dir, to);
-	int r = rename(a, b);
+	char *p = path_join(dir, name);
 
-	free(a);
-	free(b);
-	return r;
+	unlink(p);
+	free(p);
 }
 
 static int mkdirs(const char *path)
@@ -231,12 +230,12 @@ static void add_words(char **argv, int *n, char *words)
 		argv[(*n)++] = w;
 }
 
-/* Compile src (relative to cwd) into obj with the student flags and include dirs. */
+/* Compile src (relative to cwd) into obj with the student flags, extra ones and include dirs. */
 static int compile(const struct toolkit *tk, const char *cwd, const char *src, const char *obj,
-		   const char *const *incs, struct strbuf *log)
+		   const char *const *incs, const char *extra, struct strbuf *log)
 {
 	char *argv[MAX_ARGS + 1];
-	char *check = xstrdup(IPC_CHECK_CFLAGS);
+	char *check = xstrdup(IPC_CHECK_CFLAGS), *more = xstrdup(extra ? extra : "");
 	char *inc[8];
 	int n = 0, k = 0, r;
 
@@ -249,6 +248,7 @@ static int compile(const struct toolkit *tk, const char *cwd, const char *src, c
 		argv[n++] = inc[k];
 	}
 	add_words(argv, &n, check);
+	add_words(argv, &n, more);
 	argv[n++] = "-c";
 	argv[n++] = (char *)src;
 	argv[n++] = "-o";
@@ -258,6 +258,7 @@ static int compile(const struct toolkit *tk, const char *cwd, const char *src, c
 	while (k-- > 0)
 		free(inc[k]);
 	free(check);
+	free(more);
 	return r;
 }
 
@@ -337,8 +338,8 @@ static int defined_symbols(const char *dir, const char *obj, const char *syms, s
 }
 
 /* Localise every global of obj that the API list syms does not name; refuse constructors. */
-static int seal(const char *dir, const char *obj, const char *syms, const char *sealed,
-		struct strbuf *log)
+static int seal(const char *dir, const char *obj, const char *syms, int check_ctors,
+		const char *sealed, struct strbuf *log)
 {
 	char *keep, *argv[5];
 	const char *ctor;
@@ -354,8 +355,8 @@ static int seal(const char *dir, const char *obj, const char *syms, const char *
 	argv[4] = NULL;
 	r = run_tool(argv, dir, log);
 	free(keep);
-	if (r != 0)
-		return r;
+	if (r != 0 || !check_ctors)
+		return r; /* sanitizers add constructors of their own */
 	sealed_path = path_join(dir, sealed);
 	ctor = find_constructors(sealed_path);
 	free(sealed_path);
@@ -413,26 +414,30 @@ static int check_includes(const char *name, const char *text, struct strbuf *log
 }
 
 static int link_tests(const struct toolkit *tk, const char *dir, const char *student,
-		      const char *suite, const char *runner, struct strbuf *log)
+		      const char *suite, const char *runner, const char *extra, const char *out,
+		      struct strbuf *log)
 {
 	char *lib = path_join(tk->build, "libipclab.a");
-	char *libs = xstrdup(IPC_CHECK_LIBS " -pthread -lrt -lm");
-	char *argv[MAX_ARGS + 1] = {tk->cc,        "-o",           "tests", (char *)student,
+	char *libs = xstrdup(IPC_CHECK_LIBS " -pthread -lrt -lm"),
+	     *more = xstrdup(extra ? extra : "");
+	char *argv[MAX_ARGS + 1] = {tk->cc,        "-o",           (char *)out, (char *)student,
 				    (char *)suite, (char *)runner, lib};
 	int n = 7, r;
 
+	add_words(argv, &n, more);
 	add_words(argv, &n, libs);
 	argv[n] = NULL;
 	r = run_tool(argv, dir, log);
 	free(lib);
 	free(libs);
+	free(more);
 	return r;
 }
 
 /* Compile every .c of src_dir (main.c aside) into dir/NAME.o and merge them into dir/merged. */
 static int compile_sources(const struct toolkit *tk, const char *src_dir, char **names, int n,
-			   const char *dir, const char *const *incs, const char *merged,
-			   struct strbuf *log)
+			   const char *dir, const char *const *incs, const char *extra,
+			   const char *merged, struct strbuf *log)
 {
 	char *objs[MAX_SOURCES];
 	int r = 0;
@@ -440,9 +445,9 @@ static int compile_sources(const struct toolkit *tk, const char *src_dir, char *
 	for (int i = 0; i < n; i++) {
 		char *src = path_join(src_dir, names[i]);
 
-		if (asprintf(&objs[i], "%s/%s.o", dir, names[i]) < 0)
+		if (asprintf(&objs[i], "%s/%s%s.o", dir, names[i], extra ? "-san" : "") < 0)
 			err_die("asprintf:");
-		if (r == 0 && compile(tk, src_dir, names[i], objs[i], incs, log) != 0)
+		if (r == 0 && compile(tk, src_dir, names[i], objs[i], incs, extra, log) != 0)
 			r = 1;
 		free(src);
 	}
@@ -540,13 +545,23 @@ static enum build_status toolkit_objects(const struct toolkit *tk, const struct 
 		sb_add(log, "missing toolkit file: %s\n", n <= 0 ? lab_dir : suite_path);
 		goto out;
 	}
-	if (mkdirs(tdir) == 0 && compile(tk, tdir, suite_path, "suite.o", incs, log) == 0 &&
-	    compile(tk, tdir, runner_path, "runner.o", incs, log) == 0 &&
-	    compile_sources(tk, lab_dir, names, n, tdir, incs, "skeleton.o", log) == 0 &&
+	if (mkdirs(tdir) == 0 && compile(tk, tdir, suite_path, "suite.o", incs, NULL, log) == 0 &&
+	    compile(tk, tdir, runner_path, "runner.o", incs, NULL, log) == 0 &&
+	    compile_sources(tk, lab_dir, names, n, tdir, incs, NULL, "skeleton.o", log) == 0 &&
 	    defined_symbols(tdir, "skeleton.o", "api.syms", log) == 0 &&
-	    link_tests(tk, tdir, "skeleton.o", "suite.o", "runner.o", log) == 0 &&
-	    rename_in(tdir, "tests", "list-tests") == 0)
+	    link_tests(tk, tdir, "skeleton.o", "suite.o", "runner.o", NULL, "list-tests", log) == 0)
 		st = BUILD_OK;
+	/* The sanitizer's side is optional: a compiler without its runtime only loses it. */
+	if (st == BUILD_OK && sanitizer_flags(lab)) {
+		struct strbuf ignored = {0};
+
+		if (compile(tk, tdir, suite_path, "suite-san.o", incs, sanitizer_flags(lab),
+			    &ignored) ||
+		    compile(tk, tdir, runner_path, "runner-san.o", incs, sanitizer_flags(lab),
+			    &ignored))
+			unlink_in(tdir, "suite-san.o");
+		free(ignored.s);
+	}
 	free_names(names, n);
 	write_stamp(tdir, *hash, st == BUILD_OK, log);
 out:
@@ -589,6 +604,42 @@ static int stage_sources(const char *src_dir, char **names, int n, const char *s
 	return bad;
 }
 
+const char *sanitizer_flags(const struct lab *lab)
+{
+	if (lab_has_option(lab, "nosan"))
+		return NULL;
+	if (lab_has_option(lab, "threads"))
+		return "-fsanitize=thread";
+	return "-fsanitize=address,undefined -fno-sanitize-recover=undefined "
+	       "-fno-omit-frame-pointer";
+}
+
+/*
+ * Build out/tests-san, the sanitizer's variant of the test binary, when the
+ * toolkit's side of it exists. Its failure costs only the variant: the
+ * grader then runs without the sanitizer's second opinion.
+ */
+static void build_sanitized(const struct toolkit *tk, const struct lab *lab, const char *stage,
+			    char **names, int n, const char *out, const char *tdir,
+			    const char *const *incs)
+{
+	char *syms = path_join(tdir, "api.syms"), *suite = path_join(tdir, "suite-san.o");
+	char *runner = path_join(tdir, "runner-san.o");
+	struct strbuf log = {0};
+
+	unlink_in(out, "tests-san");
+	if (access(suite, R_OK) == 0 &&
+	    compile_sources(tk, stage, names, n, out, incs, sanitizer_flags(lab), "student-san.o",
+			    &log) == 0 &&
+	    seal(out, "student-san.o", syms, 0, "sealed-san.o", &log) == 0)
+		link_tests(tk, out, "sealed-san.o", suite, runner, sanitizer_flags(lab),
+			   "tests-san", &log);
+	free(log.s);
+	free(syms);
+	free(suite);
+	free(runner);
+}
+
 /* Build the submission's objects into out and link them with the toolkit's. */
 static int build_submission(const struct toolkit *tk, const struct lab *lab, const char *src_dir,
 			    char **names, int n, const char *out, const char *tdir,
@@ -604,11 +655,13 @@ static int build_submission(const struct toolkit *tk, const struct lab *lab, con
 	const char *incs[] = {lab_dir, common_dir, NULL};
 	r = stage_sources(src_dir, names, n, stage, log);
 	if (r == 0)
-		r = compile_sources(tk, stage, names, n, out, incs, "student.o", log);
+		r = compile_sources(tk, stage, names, n, out, incs, NULL, "student.o", log);
 	if (r == 0)
-		r = seal(out, "student.o", syms, "sealed.o", log);
+		r = seal(out, "student.o", syms, 1, "sealed.o", log);
 	if (r == 0)
-		r = link_tests(tk, out, "sealed.o", suite, runner, log);
+		r = link_tests(tk, out, "sealed.o", suite, runner, NULL, "tests", log);
+	if (r == 0)
+		build_sanitized(tk, lab, stage, names, n, out, tdir, incs);
 	free(stage);
 	free(lab_dir);
 	free(common_dir);

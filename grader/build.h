@@ -31,6 +31,14 @@ enum build_status {
 enum build_status build_lab(const struct toolkit *tk, const struct lab *lab, const char *src_dir,
 			    const char *tag, char **binary, char **log);
 
+/*
+ * The compiler flags of the sanitizer a lab's tests are run under a second
+ * time (ThreadSanitizer for threaded labs, AddressSanitizer and
+ * UndefinedBehaviorSanitizer for the others), or NULL for none. When its
+ * variant builds, build_lab leaves it beside the binary, named tests-san.
+ */
+const char *sanitizer_flags(const struct lab *lab);
+
 /* The toolkit's list binary of lab, built by build_lab: it answers --list. (Free it.) */
 char *build_list_binary(const struct toolkit *tk, const struct lab *lab);
 

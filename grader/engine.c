@@ -185,6 +185,108 @@ static void record_result(struct test_result *t, struct sandbox_outcome *out)
 	t->points = t->status == TEST_PASS ? t->max_points : 0;
 }
 
+/* ==== The sanitizer's second opinion ==== */
+
+static const char *const sanitizer_marks[] = {
+    "WARNING: ThreadSanitizer:",
+    "ERROR: AddressSanitizer:",
+    "runtime error:",
+    NULL,
+};
+
+/* The report's first line, or NULL when the output holds none. */
+static const char *find_report(const char *output)
+{
+	for (int i = 0; sanitizer_marks[i]; i++) {
+		const char *p = strstr(output, sanitizer_marks[i]);
+
+		if (p) {
+			while (p > output && p[-1] != '\n')
+				p--;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Turn a sanitizer's report into a failure message: its first line, then the
+ * stack frames in the student's files, with the build folder cut from paths.
+ */
+static char *report_message(const char *report)
+{
+	char *msg = NULL, *copy = xstrdup(report), *line;
+	size_t len = 0;
+	int frames = 0;
+	FILE *f = open_memstream(&msg, &len);
+
+	fprintf(f, "The sanitizer found a bug that this run happened to survive:\n");
+	for (line = strtok(copy, "\n"); line && frames < 12; line = strtok(NULL, "\n")) {
+		char *src = strstr(line, "/src/");
+
+		if (line == copy || strstr(line, "SUMMARY:")) {
+			fprintf(f, "%s\n", line + strspn(line, "= "));
+		} else if (src && strstr(line, "#")) {
+			fprintf(f, "  %.*s%s\n", (int)strcspn(line, "/"), line + strspn(line, " "),
+				src + 5);
+			frames++;
+		} else if (strstr(line, " of size ") || strstr(line, "Location is")) {
+			fprintf(f, "%s\n", line + strspn(line, " "));
+		}
+	}
+	fclose(f);
+	free(copy);
+	return msg;
+}
+
+/* Run a passing test again under the sanitizer; fail it if a report comes out. */
+static void second_opinion(struct work *w, struct test_result *t, const char *binary, int slot)
+{
+	char *san, data[64] = "IPCLAB_SANITIZER=1";
+	char *argv[] = {NULL, "--run", t->name, NULL};
+	char *envp[] = {"PATH=/usr/bin:/bin",
+			"LANG=C",
+			"HOME=/tmp",
+			"IPCLAB_RESULT_FD=3",
+			"CK_TIMEOUT_MULTIPLIER=4",
+			data,
+			"TSAN_OPTIONS=halt_on_error=1 exitcode=66 report_signal_unsafe=0",
+			"ASAN_OPTIONS=detect_leaks=0 exitcode=66 abort_on_error=0",
+			"UBSAN_OPTIONS=print_stacktrace=1 halt_on_error=1",
+			NULL};
+	struct sandbox_opts so = {.argv = argv,
+				  .envp = envp,
+				  .isolate = 1,
+				  .results = 1,
+				  .timeout_s = 4 * t->timeout_s + TEST_GRACE,
+				  .slot = slot,
+				  .output_cap = 65536,
+				  .mem_mb = -1};
+	struct sandbox_outcome out;
+	const char *report;
+
+	(void)w;
+	if (asprintf(&san, "%s-san", binary) < 0)
+		err_die("asprintf:");
+	argv[0] = san;
+	if (access(san, X_OK) == 0 && sandbox_run(&so, &out) == 0) {
+		report = find_report(out.output);
+		engine_lock();
+		if (report) {
+			t->status = TEST_FAIL;
+			t->points = 0;
+			free(t->message);
+			t->message = report_message(report);
+			free(t->output);
+			t->output = out.output;
+			out.output = NULL;
+		}
+		engine_unlock();
+		sandbox_outcome_free(&out);
+	}
+	free(san);
+}
+
 static void run_test(struct work *w, int li, int ti, const char *binary, int slot)
 {
 	struct lab_result *l = &w->g->labs[li];
@@ -215,6 +317,10 @@ static void run_test(struct work *w, int li, int ti, const char *binary, int slo
 	out.output = NULL;
 	t->output_total = out.output_total;
 	t->duration_ms = out.duration_ms;
+	engine_unlock();
+	if (t->status == TEST_PASS)
+		second_opinion(w, t, binary, slot);
+	engine_lock();
 	grade_result_tally(w->g);
 	notify(w, EV_TEST_DONE, li, ti);
 	engine_unlock();
