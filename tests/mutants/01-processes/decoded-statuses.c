@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): run_all() stores WEXITSTATUS of each status instead of the raw wait
  * status, losing whether the command was killed by a signal.
  *
- * Must be caught by: test_run_all_collects_statuses
+ * Caught by: test_run_all_collects_statuses
  */
 #include <errno.h>
 #include <stdio.h>

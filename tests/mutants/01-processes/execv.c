@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): spawn() calls execv() instead of execvp(), so a program named
  * without a '/' ("sh") is not searched for in PATH.
  *
- * Must be caught by: test_spawn_searches_path
+ * Caught by: test_spawn_searches_path
  */
 #include <errno.h>
 #include <stdio.h>

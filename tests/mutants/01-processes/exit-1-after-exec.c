@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): the child leaves with _exit(1) when exec fails, not with the
  * shell's 127 for a command that cannot be run.
  *
- * Must be caught by: test_spawn_missing_command_exits_127
+ * Caught by: test_spawn_missing_command_exits_127
  */
 #include <errno.h>
 #include <stdio.h>

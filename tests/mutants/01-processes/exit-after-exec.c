@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): the child calls exit(127) instead of _exit(127) when exec fails,
  * so it flushes its copy of the parent's stdio buffers a second time.
  *
- * Must be caught by: test_spawn_failure_flushes_nothing
+ * Caught by: test_spawn_failure_flushes_nothing
  */
 #include <errno.h>
 #include <stdio.h>

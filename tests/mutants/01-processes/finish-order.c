@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): run_all() calls wait() n times and stores the statuses in the order
  * the commands finish, not at the index of their command.
  *
- * Must be caught by: test_run_all_keeps_command_order
+ * Caught by: test_run_all_keeps_command_order
  */
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): when a fork fails, run_all() returns -1 at once and never waits for
  * the commands it had already started: they stay zombies.
  *
- * Must be caught by: test_run_all_waits_after_fork_failure
+ * Caught by: test_run_all_waits_after_fork_failure
  */
 #include <errno.h>
 #include <stdio.h>

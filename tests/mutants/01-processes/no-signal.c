@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): exit_code() always returns WEXITSTATUS(status): a child killed by a
  * signal has no exit status, and comes out as 0 instead of 128 + the signal.
  *
- * Must be caught by: test_exit_code_signaled
+ * Caught by: test_exit_code_signaled
  */
 #include <errno.h>
 #include <stdio.h>

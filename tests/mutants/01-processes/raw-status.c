@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): exit_code() returns the raw wait status (768 for exit 3) instead of
  * decoding it with WIFEXITED and WEXITSTATUS.
  *
- * Must be caught by: test_exit_code_exited
+ * Caught by: test_exit_code_exited
  */
 #include <errno.h>
 #include <stdio.h>

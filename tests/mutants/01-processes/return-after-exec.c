@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): when exec fails, the child returns -1 from spawn() instead of
  * leaving with _exit(), and runs the caller's code as a second copy of it.
  *
- * Must be caught by: test_spawn_missing_command_exits_127 (reported as a stray child)
+ * Caught by: test_spawn_missing_command_exits_127 (reported as a stray child)
  */
 #include <errno.h>
 #include <stdio.h>

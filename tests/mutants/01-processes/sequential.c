@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): run_all() waits for each command right after starting it, so the
  * commands run one after another instead of in parallel.
  *
- * Must be caught by: test_run_all_runs_in_parallel
+ * Caught by: test_run_all_runs_in_parallel
  */
 #include <errno.h>
 #include <stdio.h>

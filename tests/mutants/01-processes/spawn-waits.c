@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): spawn() waits for the child itself before returning its pid, so
  * the caller can no longer wait for it (and nothing runs in parallel).
  *
- * Must be caught by: test_spawn_returns_child_pid
+ * Caught by: test_spawn_returns_child_pid
  */
 #include <errno.h>
 #include <stdio.h>

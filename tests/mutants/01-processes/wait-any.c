@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): run_all() reaps with waitpid(-1, ...) and matches the pid to its
  * command, and so also reaps (and drops) a child the caller had started itself.
  *
- * Must be caught by: test_run_all_leaves_other_children_alone
+ * Caught by: test_run_all_leaves_other_children_alone
  */
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * Mutant of lab 01 (processes): run_all() waits with WNOHANG, so every command still running when
  * it looks is never reaped: children left running, then zombies.
  *
- * Must be caught by: test_run_all_reaps_every_child
+ * Caught by: test_run_all_reaps_every_child
  */
 #include <errno.h>
 #include <stdio.h>

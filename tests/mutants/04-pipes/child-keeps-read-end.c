@@ -4,7 +4,7 @@
  * Mistake: the child never closes the read end it
  * inherited, so it would never get EPIPE if the reader went away.
  *
- * Must fail: test_pc_child_fds
+ * Caught by: test_pc_child_fds
  */
 #include <errno.h>
 #include <limits.h>

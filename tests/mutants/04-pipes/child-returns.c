@@ -4,7 +4,7 @@
  * Mistake: the child calls produce() and then returns from
  * producer_consumer() instead of calling _exit(), running the caller's code twice.
  *
- * Must fail: test_pc_eof
+ * Caught by: test_pc_eof
  */
 #include <errno.h>
 #include <limits.h>

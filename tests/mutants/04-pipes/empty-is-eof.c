@@ -4,7 +4,7 @@
  * Mistake: recv_msg() returns the message length, so an
  * empty message looks like end of file (the API of a careless first draft).
  *
- * Must fail: test_msg_roundtrip
+ * Caught by: test_msg_roundtrip
  */
 #include <errno.h>
 #include <limits.h>

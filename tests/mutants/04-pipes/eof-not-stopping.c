@@ -4,7 +4,7 @@
  * Mistake: read_all() ignores read() returning 0, so at
  * end of file it spins for ever instead of returning what it has.
  *
- * Must fail: test_read_all_short_reads
+ * Caught by: test_read_all_short_reads
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * Mistake: recv_msg() never compares the length with cap
  * and reads the whole body into a buffer too small for it.
  *
- * Must fail: test_recv_msg_errors
+ * Caught by: test_recv_msg_errors
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * Mistake: read_all() and write_all() loop over short
  * counts but treat EINTR as a failure.
  *
- * Must fail: test_io_eintr_retried
+ * Caught by: test_io_eintr_retried
  */
 #include <errno.h>
 #include <limits.h>

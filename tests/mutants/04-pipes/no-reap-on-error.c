@@ -4,7 +4,7 @@
  * Mistake: on a receive error producer_consumer()
  * returns at once, leaving the read end open and the child a zombie.
  *
- * Must fail: test_pc_error_cleanup
+ * Caught by: test_pc_error_cleanup
  */
 #include <errno.h>
 #include <limits.h>

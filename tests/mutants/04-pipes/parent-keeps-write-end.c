@@ -4,7 +4,7 @@
  * Mistake: the parent never closes its copy of the
  * write end, so the reader never sees end of file and waits forever.
  *
- * Must fail: test_pc_eof
+ * Caught by: test_pc_eof
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * Mistake: recv_msg() reads the body with one read(),
  * so a message bigger than what the pipe holds at that moment is cut short.
  *
- * Must fail: test_msg_large
+ * Caught by: test_msg_large
  */
 #include <errno.h>
 #include <limits.h>

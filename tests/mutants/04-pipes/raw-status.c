@@ -4,7 +4,7 @@
  * Mistake: producer_consumer() returns the raw wait status
  * instead of the exit status.
  *
- * Must fail: test_pc_exit_status
+ * Caught by: test_pc_exit_status
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * Mistake: send_msg() sends the message with a NUL
  * terminator, one byte more than the frame should hold.
  *
- * Must fail: test_msg_roundtrip
+ * Caught by: test_msg_roundtrip
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * Mistake: read_all() calls read() once and returns
  * whatever it got, as if a pipe always handed over all n bytes.
  *
- * Must fail: test_read_all_short_reads
+ * Caught by: test_read_all_short_reads
  */
 #include <errno.h>
 #include <limits.h>

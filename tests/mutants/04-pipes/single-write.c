@@ -4,7 +4,7 @@
  * Mistake: write_all() calls write() once, so the rest of
  * the buffer is lost when a signal cuts the write short.
  *
- * Must fail: test_write_all_short_writes
+ * Caught by: test_write_all_short_writes
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * Mistake: recv_msg() treats end of file anywhere in a
  * frame as a clean end of file, hiding a producer that died mid-frame.
  *
- * Must fail: test_recv_msg_errors
+ * Caught by: test_recv_msg_errors
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * Mistake: send_msg() always writes the header and the
  * body with two write() calls, so another writer's frame can come between them.
  *
- * Must fail: test_msg_atomic_frames
+ * Caught by: test_msg_atomic_frames
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * Mistake: on an error the parent waits for the child
  * before closing the read end, so a child still writing blocks forever.
  *
- * Must fail: test_pc_error_cleanup
+ * Caught by: test_pc_error_cleanup
  */
 #include <errno.h>
 #include <limits.h>

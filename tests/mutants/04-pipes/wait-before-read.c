@@ -4,7 +4,7 @@
  * Mistake: the parent waits for the child before reading,
  * so a child writing more than the pipe holds blocks forever.
  *
- * Must fail: test_pc_large
+ * Caught by: test_pc_large
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * Mistake: write_all() loops over short writes but
  * always writes from the start of buf, so the reader gets bytes twice.
  *
- * Must fail: test_write_all_short_writes
+ * Caught by: test_write_all_short_writes
  */
 #include <errno.h>
 #include <limits.h>
