@@ -19,7 +19,7 @@
 #include "sandbox.h"
 
 #define LIST_TIMEOUT 20
-#define TEST_GRACE   3 /* seconds the sandbox waits beyond a test's own timeout */
+#define TEST_GRACE   6 /* seconds the sandbox waits beyond a test's own timeout */
 
 static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -27,12 +27,15 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "suite.h"
 
-#define MAX_TESTS 64
-#define MAX_FDS   1024
+#define MAX_TESTS         64
+#define MAX_FDS           1024
+#define DIAGNOSIS_SECONDS 3 /* Check's timeout runs this much past the test's, for gdb */
+#define MAX_DIAGNOSED     6 /* processes looked at when a test hangs */
 
 struct test_def {
 	const char *name; /* the test function's name */
@@ -49,6 +52,7 @@ struct test_page {
 	int finished;               /* the body and the leak checks ran to the end */
 	int stray;                  /* a copy of the test process came back from a fork */
 	unsigned char fds[MAX_FDS]; /* descriptors open when the test began */
+	char diagnosis[2048];       /* where each thread was blocked when the time ran out */
 };
 
 static struct test_def tests[MAX_TESTS];
@@ -76,7 +80,7 @@ TCase *suite_add(const char *name, int points, double timeout, unsigned flags, c
 	t->flags = flags;
 	t->hint = hint ? hint : "";
 	t->tcase = tcase_create(name);
-	tcase_set_timeout(t->tcase, t->timeout);
+	tcase_set_timeout(t->tcase, t->timeout + DIAGNOSIS_SECONDS);
 	return t->tcase;
 }
 
@@ -248,6 +252,9 @@ static void fixture_setup(void)
 {
 	if (result_fd > 2)
 		close(result_fd); /* the student's code must never reach the grader's channel */
+	/* Let the runner's gdb look at a test that hangs. */
+	prctl(PR_SET_DUMPABLE, 1);
+	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY);
 	page->test_pid = getpid();
 	snapshot_fds(page->fds);
 	ipc_list(ipc_before, sizeof(ipc_before));
@@ -283,14 +290,177 @@ static int count_own_processes(void)
 	return n;
 }
 
+/* ==== Diagnosing a hang ==== */
+
+/* True when pid descends from ancestor, following parent pids through /proc. */
+static int descends_from(pid_t pid, pid_t ancestor)
+{
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		char path[64], buf[512], *p;
+		FILE *f;
+		int ppid = 0;
+
+		if (pid == ancestor)
+			return 1;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "r");
+		if (!f)
+			return 0;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+			return 0;
+		pid = ppid;
+	}
+	return 0;
+}
+
+/* Run gdb on pid and return its backtraces of every thread (free it), or NULL. */
+static char *backtraces(pid_t pid)
+{
+	char pidstr[16];
+	int fds[2];
+	pid_t gdb;
+	char *text;
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	if (pipe(fds) < 0)
+		return NULL;
+	gdb = fork();
+	if (gdb == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execlp("timeout", "timeout", "-s", "KILL", "3", "gdb", "-nx", "-batch", "-p",
+		       pidstr, "-ex", "thread apply all bt 16", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	text = gdb > 0 ? io_slurp(fds[0], 65536, NULL) : NULL;
+	close(fds[0]);
+	if (gdb > 0)
+		waitpid(gdb, NULL, 0);
+	return text;
+}
+
+/* The function name of a gdb frame line ("#2 0x... in NAME (...) at ..."), into name. */
+static int frame_function(const char *line, char *name, size_t size)
+{
+	const char *p = strstr(line, " in ");
+
+	p = p ? p + 4 : line + strspn(line, "#0123456789 ");
+	size_t n = strcspn(p, " (@");
+
+	snprintf(name, size, "%.*s", (int)(n < size ? n : size - 1), p);
+	return name[0] != '\0';
+}
+
+/* A library function's public name: "___pthread_mutex_lock" is pthread_mutex_lock. */
+static void public_name(char *name)
+{
+	char *p = name + strspn(name, "_");
+
+	if (strncmp(p, "GI_", 3) == 0)
+		p += 3 + strspn(p + 3, "_");
+	memmove(name, p, strlen(p) + 1);
+}
+
+/*
+ * Summarise one thread's frames: the library call it waits in (the frame
+ * just inside the student's code) and the student's line that made it.
+ */
+static void summarise_thread(char *frames, pid_t pid, int thread, char *out, size_t size)
+{
+	char waiting[64] = "", last[64] = "", where[128] = "";
+
+	for (char *line = strtok(frames, "\n"); line && !where[0]; line = strtok(NULL, "\n")) {
+		char name[64];
+		const char *at = strstr(line, " at ");
+
+		if (line[0] != '#' || !frame_function(line, name, sizeof(name)))
+			continue;
+		/* The student's files were compiled by bare name: no '/' in the path. */
+		if (at && !strchr(at + 4, '/')) {
+			snprintf(where, sizeof(where), "%s (in %s)", at + 4, name);
+			snprintf(waiting, sizeof(waiting), "%s", last);
+		}
+		snprintf(last, sizeof(last), "%s", name);
+		public_name(last);
+	}
+	if (!where[0])
+		return; /* a thread of the test itself, not of the student's code */
+	size_t len = strlen(out);
+	snprintf(out + len, size - len, "  process %d, thread %d: %s%s, called from %s\n", (int)pid,
+		 thread, waiting[0] ? "waiting in " : "running", waiting, where);
+}
+
+/* Append where each thread of pid is, from gdb's backtraces, to out. */
+static void diagnose_process(pid_t pid, char *out, size_t size)
+{
+	char *text = backtraces(pid), *thread;
+	int n = 0;
+
+	if (!text)
+		return;
+	/* gdb prints "Thread N (...):" then that thread's frames, for every thread. */
+	for (thread = strstr(text, "\nThread "); thread && n < 8; n++) {
+		char *next = strstr(thread + 1, "\nThread ");
+		int number = atoi(thread + 8);
+
+		if (next)
+			*next = '\0';
+		summarise_thread(thread, pid, number, out, size);
+		thread = next;
+		if (thread)
+			*thread = '\n';
+	}
+	free(text);
+}
+
+/* Record where every thread of the test's processes is blocked. */
+static void diagnose_hang(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && n < MAX_DIAGNOSED) {
+		pid_t pid = atoi(e->d_name);
+
+		if (pid > 0 && page->test_pid > 0 && descends_from(pid, page->test_pid)) {
+			diagnose_process(pid, page->diagnosis, sizeof(page->diagnosis));
+			n++;
+		}
+	}
+	closedir(d);
+}
+
+struct watch_args {
+	long limit;  /* the process limit to watch for a fork bomb (0: none) */
+	double hang; /* seconds after which the test counts as hung */
+};
+
+/* The watcher: counts our processes (fork bombs) and diagnoses a hang once. */
 static void *watch_processes(void *arg)
 {
-	(void)arg;
-	while (watching) {
-		int n = count_own_processes();
+	const struct watch_args *w = arg;
+	uint64_t start = clock_now_ns();
+	int diagnosed = 0;
 
-		if (n > peak_procs)
-			peak_procs = n;
+	while (watching) {
+		if (w->limit) {
+			int n = count_own_processes();
+
+			if (n > peak_procs)
+				peak_procs = n;
+		}
+		if (!diagnosed && (double)(clock_now_ns() - start) / 1e9 >= w->hang) {
+			diagnosed = 1;
+			diagnose_hang();
+		}
 		clock_sleep_ms(25);
 	}
 	return NULL;
@@ -301,9 +471,6 @@ static long process_limit(void)
 {
 	struct rlimit rl;
 
-	/* Under a sanitizer, a thread alive across Check's fork would be reported as leaked. */
-	if (getenv("IPCLAB_SANITIZER"))
-		return 0;
 	if (getrlimit(RLIMIT_NPROC, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 4096)
 		return 0;
 	return (long)rl.rlim_cur;
@@ -389,8 +556,10 @@ static const char *classify(const struct test_def *t, TestResult *tr, const char
 		snprintf(
 		    buf, size,
 		    "The test did not finish within %g seconds: an endless loop, a deadlock, or a "
-		    "read that never sees end of file?",
-		    t->timeout);
+		    "read that never sees end of file?%s%s",
+		    t->timeout,
+		    page->diagnosis[0] ? "\nWhere each thread was at that moment:\n" : "",
+		    page->diagnosis);
 		*msg = buf;
 		return "timeout";
 	}
@@ -420,14 +589,18 @@ static int run_test(const struct test_def *t, Suite *s, FILE *out)
 	TestResult **results;
 	const char *status, *msg;
 	long limit = process_limit();
+	struct watch_args wa = {limit, t->timeout};
 	pthread_t watcher;
-	char buf[1024], why[512];
+	char buf[3072], why[2600];
 	int passed;
 
 	memset(page, 0, sizeof(*page));
 	current = t;
 	peak_procs = 0;
-	watching = limit > 0 && pthread_create(&watcher, NULL, watch_processes, NULL) == 0;
+	/* Under a sanitizer, a thread alive across Check's fork would be reported as leaked. */
+	watching = !getenv("IPCLAB_SANITIZER"); /* set before the thread reads it */
+	if (watching && pthread_create(&watcher, NULL, watch_processes, &wa) != 0)
+		watching = 0;
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run(sr, NULL, t->name, CK_SILENT);
 	if (watching) {
