@@ -19,7 +19,7 @@ CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null)
 
 # Debian packages the toolkit needs; README.md and .ci/run name the same list.
-DEBS := gcc make pkg-config check libncurses-dev libopenmpi-dev openmpi-bin tmux \
+DEBS := gcc make pkg-config check libncurses-dev libopenmpi-dev openmpi-bin tmux gdb \
 	libxml2-utils python3-jsonschema
 
 ifeq ($(V),1)

@@ -1,6 +1,6 @@
 /*
  * Hostile submission for lab 01: exit_code() deadlocks two threads that take two locks in opposite orders.
- * Expect: test_exit_code_exited timeout /did not finish|timeout/
+ * Expect: test_exit_code_exited timeout /waiting in pthread_mutex_lock, called from processes.c/
  */
 #include <errno.h>
 #include <stdlib.h>
