@@ -18,14 +18,25 @@ static const struct {
 	int num;
 	const char *name;
 } errno_names[] = {
-#define E(x) {x, #x}
-	E(EPERM),   E(ENOENT), E(ESRCH),     E(EINTR),     E(EIO),        E(ENXIO),
-	E(E2BIG),   E(ENOEXEC), E(EBADF),    E(ECHILD),    E(EAGAIN),     E(ENOMEM),
-	E(EACCES),  E(EFAULT), E(EBUSY),     E(EEXIST),    E(ENODEV),     E(ENOTDIR),
-	E(EISDIR),  E(EINVAL), E(ENFILE),    E(EMFILE),    E(ENOTTY),     E(EFBIG),
-	E(ENOSPC),  E(ESPIPE), E(EROFS),     E(EMLINK),    E(EPIPE),      E(ERANGE),
-	E(EDEADLK), E(ENAMETOOLONG), E(ENOSYS), E(ENOTEMPTY), E(ETIMEDOUT), E(ECONNREFUSED),
-	E(ECONNRESET), E(EADDRINUSE), E(ENOTCONN), E(EMSGSIZE), E(EOVERFLOW), E(ENOTSOCK),
+#define E(x)                                                                                       \
+	{                                                                                          \
+		x, #x                                                                              \
+	}
+    E(EPERM),       E(ENOENT),       E(ESRCH),    E(EINTR),     E(EIO),       E(ENXIO),
+    E(E2BIG),       E(ENOEXEC),      E(EBADF),    E(ECHILD),    E(EAGAIN),    E(ENOMEM),
+    E(EACCES),      E(EFAULT),       E(EBUSY),    E(EEXIST),    E(ENODEV),    E(ENOTDIR),
+    E(EISDIR),      E(EINVAL),       E(ENFILE),   E(EMFILE),    E(ENOTTY),    E(EFBIG),
+    E(ENOSPC),      E(ESPIPE),       E(EROFS),    E(EMLINK),    E(EPIPE),     E(ERANGE),
+    E(EDEADLK),     E(ENAMETOOLONG), E(ENOSYS),   E(ENOTEMPTY), E(ETIMEDOUT), E(ECONNREFUSED),
+    E(ECONNRESET),  E(EADDRINUSE),   E(ENOTCONN), E(EMSGSIZE),  E(EOVERFLOW), E(ENOTSOCK),
+    E(ECANCELED),   E(EOPNOTSUPP),   E(EPROTO),   E(EIDRM),     E(ENOMSG),    E(ESHUTDOWN),
+/* On Linux EWOULDBLOCK is EAGAIN and ENOTSUP is EOPNOTSUPP: each number gets one name. */
+#if EWOULDBLOCK != EAGAIN
+    E(EWOULDBLOCK),
+#endif
+#if ENOTSUP != EOPNOTSUPP
+    E(ENOTSUP),
+#endif
 #undef E
 };
 

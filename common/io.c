@@ -45,10 +45,15 @@ ssize_t io_writen(int fd, const void *buf, size_t n)
 
 char *io_slurp(int fd, size_t cap, size_t *len)
 {
-	char *buf = malloc(cap + 1);
+	char *buf;
 	size_t kept = 0;
 	char sink[4096];
 
+	if (cap == SIZE_MAX) { /* cap + 1 would wrap to a 0-byte buffer */
+		errno = ENOMEM;
+		return NULL;
+	}
+	buf = malloc(cap + 1);
 	if (!buf)
 		return NULL;
 	for (;;) {

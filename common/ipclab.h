@@ -55,7 +55,8 @@ ssize_t io_writen(int fd, const void *buf, size_t n);
 /*
  * Read until end of file into a new NUL-terminated buffer of at most cap
  * bytes (more is read and discarded). Stores the length kept in *len when
- * len is not NULL. Returns the buffer (free it), or NULL with errno set.
+ * len is not NULL. Returns the buffer (free it), or NULL with errno set
+ * (ENOMEM, also for a cap too large to allocate).
  */
 char *io_slurp(int fd, size_t cap, size_t *len);
 
@@ -80,7 +81,8 @@ int proc_reap(void);
 
 /*
  * Send sig to every process of group pgid. Returns 0, or -1 (ESRCH when the
- * group is already empty).
+ * group is already empty; EINVAL for a pgid below 2, which would signal our
+ * own group or every process).
  */
 int proc_kill_group(pid_t pgid, int sig);
 

@@ -42,12 +42,13 @@ static int pidfd_open_(pid_t pid)
 #endif
 }
 
-static int wait_nohang(pid_t pid, int *status)
+/* One waitpid, retried on EINTR: 1 when pid was reaped, 0 when it still runs, or -1. */
+static int wait_once(pid_t pid, int *status, int options)
 {
 	pid_t r;
 
 	do
-		r = waitpid(pid, status, WNOHANG);
+		r = waitpid(pid, status, options);
 	while (r < 0 && errno == EINTR);
 	return r < 0 ? -1 : r == pid;
 }
@@ -59,9 +60,7 @@ int proc_wait_timeout(pid_t pid, int *status, long timeout_ms)
 	int st = 0, r;
 
 	for (;;) {
-		r = timeout_ms < 0 ? (int)waitpid(pid, &st, 0) == pid : wait_nohang(pid, &st);
-		if (r < 0 && errno == EINTR)
-			continue;
+		r = wait_once(pid, &st, timeout_ms < 0 ? 0 : WNOHANG);
 		if (r != 0)
 			break;
 		uint64_t now = clock_now_ns();
@@ -96,6 +95,10 @@ int proc_reap(void)
 
 int proc_kill_group(pid_t pgid, int sig)
 {
+	if (pgid <= 1) { /* kill() reads these as our own group, every process, or one process */
+		errno = EINVAL;
+		return -1;
+	}
 	return kill(-pgid, sig);
 }
 
@@ -188,8 +191,8 @@ int proc_count_fds(pid_t pid)
 {
 	int n = count_entries(pid, "fd");
 
-	/* Reading our own /proc/self/fd opens one descriptor for the directory itself. */
-	return pid == 0 && n > 0 ? n - 1 : n;
+	/* Reading our own fd directory opens one descriptor for the directory itself. */
+	return (pid == 0 || pid == getpid()) && n > 0 ? n - 1 : n;
 }
 
 int proc_count_threads(pid_t pid)
@@ -220,16 +223,23 @@ int proc_describe_fd(pid_t pid, int fd, char *buf, size_t size)
 	return 0;
 }
 
+/* A signal's abbreviation ("SEGV"), or "?" for one without (real-time signals). */
+static const char *sig_abbrev(int sig)
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	return abbrev ? abbrev : "?";
+}
+
 void proc_status_text(int status, char *buf, size_t size)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		snprintf(buf, size, "killed by SIG%s%s", sigabbrev_np(WTERMSIG(status))
-			 ? sigabbrev_np(WTERMSIG(status)) : "?",
+		snprintf(buf, size, "killed by SIG%s%s", sig_abbrev(WTERMSIG(status)),
 			 WCOREDUMP(status) ? " (core dumped)" : "");
 	else if (WIFSTOPPED(status))
-		snprintf(buf, size, "stopped by SIG%s", sigabbrev_np(WSTOPSIG(status)));
+		snprintf(buf, size, "stopped by SIG%s", sig_abbrev(WSTOPSIG(status)));
 	else
 		snprintf(buf, size, "wait status 0x%x", status);
 }
