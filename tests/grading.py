@@ -176,7 +176,7 @@ def newest_build_time():
 
 def check_cache():
     sub = os.path.join(ROOT, "solutions")
-    grade(sub)
+    grade(sub, ["01"])  # built already by the solutions' check when it ran first
     before = newest_build_time()
     start = time.monotonic()
     rc, report, _ = grade(sub)

@@ -17,7 +17,8 @@ int main(void)
 	srunner_add_suite(sr, proc_suite());
 	srunner_add_suite(sr, timing_suite());
 	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
+	/* CK_ENV: normal output, or one line a test when CK_VERBOSITY=verbose (make test). */
+	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
