@@ -45,7 +45,7 @@ $(B)/common/%.o: common/%.c
 
 # ==== The grader ====
 
-GRADER_SRCS := $(filter-out grader/runner.c,$(wildcard grader/*.c))
+GRADER_SRCS := $(filter-out grader/runner.c grader/fault.c,$(wildcard grader/*.c))
 GRADER_OBJS := $(patsubst %.c,$(B)/%.o,$(GRADER_SRCS))
 
 $(B)/ipcgrade: $(GRADER_OBJS) $(B)/libipclab.a
@@ -81,18 +81,23 @@ DEMOS += $(B)/labs/$(1)/demo $(B)/solutions/$(1)/demo
 # For maintainers: the suite linked with the reference and with the skeleton,
 # outside the sandbox (`make suite LAB=04`). The grader builds its own.
 $(B)/suite/$(1)/solution-tests: $(filter-out %/main.o,$(patsubst %.c,$(B)/%.o,$(wildcard \
-	solutions/$(1)/*.c))) $(B)/grader/suites/$(1).o $(B)/grader/runner.o $(B)/libipclab.a
+	solutions/$(1)/*.c))) $(B)/grader/suites/$(1).o $(SUITE_RUNTIME)
 $(B)/suite/$(1)/skeleton-tests: $(filter-out %/main.o,$(patsubst %.c,$(B)/%.o,$(wildcard \
-	labs/$(1)/*.c))) $(B)/grader/suites/$(1).o $(B)/grader/runner.o $(B)/libipclab.a
+	labs/$(1)/*.c))) $(B)/grader/suites/$(1).o $(SUITE_RUNTIME)
 endef
 $(foreach l,$(LABS),$(eval $(call lab_rules,$(l))))
 
 %/demo:
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(IPC_LIBS)
 
+# As the grader does: the student's calls that fault.c wraps are renamed to it.
+SUITE_RUNTIME := $(B)/grader/runner.o $(B)/grader/fault.o $(B)/libipclab.a
 %-tests:
 	@mkdir -p $(@D)
-	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(IPC_LIBS)
+	$(call say,LD,$@)ld -r -o $@.o $(filter-out $(B)/grader/% $(B)/libipclab.a,$^) && \
+		objcopy --redefine-syms=grader/fault.syms $@.o && \
+		$(CC) $(LDFLAGS) -o $@ $@.o $(filter $(B)/grader/% $(B)/libipclab.a,$^) \
+		$(CHECK_LIBS) $(IPC_LIBS)
 
 # ==== The project's own tests ====
 

@@ -338,23 +338,30 @@ static int defined_symbols(const char *dir, const char *obj, const char *syms, s
 }
 
 /* Localise every global of obj that the API list syms does not name; refuse constructors. */
-static int seal(const char *dir, const char *obj, const char *syms, int check_ctors,
-		const char *sealed, struct strbuf *log)
+/*
+ * Seal obj into sealed: only the API (syms) stays global, and the calls the
+ * fault injector wraps (faults, a --redefine-syms file) are renamed to it.
+ */
+static int seal(const char *dir, const char *obj, const char *syms, const char *faults,
+		int check_ctors, const char *sealed, struct strbuf *log)
 {
-	char *keep, *argv[5];
+	char *keep, *redefine, *argv[6];
 	const char *ctor;
 	char *sealed_path;
 	int r;
 
-	if (asprintf(&keep, "--keep-global-symbols=%s", syms) < 0)
+	if (asprintf(&keep, "--keep-global-symbols=%s", syms) < 0 ||
+	    asprintf(&redefine, "--redefine-syms=%s", faults) < 0)
 		err_die("asprintf:");
 	argv[0] = "objcopy";
 	argv[1] = keep;
-	argv[2] = (char *)obj;
-	argv[3] = (char *)sealed;
-	argv[4] = NULL;
+	argv[2] = redefine;
+	argv[3] = (char *)obj;
+	argv[4] = (char *)sealed;
+	argv[5] = NULL;
 	r = run_tool(argv, dir, log);
 	free(keep);
+	free(redefine);
 	if (r != 0 || !check_ctors)
 		return r; /* sanitizers add constructors of their own */
 	sealed_path = path_join(dir, sealed);
@@ -464,8 +471,10 @@ static uint64_t toolkit_hash(const struct toolkit *tk, const struct lab *lab, ch
 {
 	uint64_t h = 14695981039346656037ull;
 	char *files[] = {
-	    path_join(tk->root, "grader/runner.c"), path_join(tk->root, "grader/suite.h"),
-	    path_join(tk->root, "common/ipclab.h"), path_join(tk->build, "libipclab.a")};
+	    path_join(tk->root, "grader/runner.c"),  path_join(tk->root, "grader/suite.h"),
+	    path_join(tk->root, "common/ipclab.h"),  path_join(tk->build, "libipclab.a"),
+	    path_join(tk->root, "grader/fault.c"),   path_join(tk->root, "grader/fault.h"),
+	    path_join(tk->root, "grader/fault.syms")};
 	char *names[MAX_SOURCES];
 	int n = list_files(lab_dir, ".c", names, MAX_SOURCES);
 	int m = list_files(lab_dir, ".h", names + (n > 0 ? n : 0), MAX_SOURCES - (n > 0 ? n : 0));
@@ -473,7 +482,7 @@ static uint64_t toolkit_hash(const struct toolkit *tk, const struct lab *lab, ch
 	hash_bytes(&h, tk->cc, strlen(tk->cc) + 1);
 	hash_bytes(&h, IPC_CHECK_CFLAGS IPC_CHECK_LIBS, sizeof(IPC_CHECK_CFLAGS IPC_CHECK_LIBS));
 	hash_bytes(&h, lab->id, strlen(lab->id) + 1);
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		hash_file(&h, files[i]);
 		free(files[i]);
 	}
@@ -515,6 +524,22 @@ static void write_stamp(const char *dir, uint64_t hash, int ok, const struct str
 	free(logpath);
 }
 
+/* Compile the runner and the fault injector into one object, out (in tdir). */
+static int compile_runner(const struct toolkit *tk, const char *tdir, const char *const *incs,
+			  const char *extra, const char *out, struct strbuf *log)
+{
+	char *runner = path_join(tk->root, "grader/runner.c");
+	char *fault = path_join(tk->root, "grader/fault.c");
+	char *objs[] = {"runner-main.o", "fault.o"};
+	int r = compile(tk, tdir, runner, objs[0], incs, extra, log) ||
+		compile(tk, tdir, fault, objs[1], incs, extra, log) ||
+		merge_objects(tdir, objs, 2, out, log);
+
+	free(runner);
+	free(fault);
+	return r;
+}
+
 /*
  * Build the toolkit's side of lab in tdir (once, under a lock): runner.o,
  * suite.o, the API's symbol list (the globals the pristine skeleton defines)
@@ -526,7 +551,6 @@ static enum build_status toolkit_objects(const struct toolkit *tk, const struct 
 {
 	char *suite_path, *lab_dir, *grader_dir = path_join(tk->root, "grader");
 	char *common_dir = path_join(tk->root, "common"), *names[MAX_SOURCES];
-	char *runner_path = path_join(tk->root, "grader/runner.c");
 	enum build_status st = BUILD_BROKEN;
 	int ok, n;
 
@@ -546,7 +570,7 @@ static enum build_status toolkit_objects(const struct toolkit *tk, const struct 
 		goto out;
 	}
 	if (mkdirs(tdir) == 0 && compile(tk, tdir, suite_path, "suite.o", incs, NULL, log) == 0 &&
-	    compile(tk, tdir, runner_path, "runner.o", incs, NULL, log) == 0 &&
+	    compile_runner(tk, tdir, incs, NULL, "runner.o", log) == 0 &&
 	    compile_sources(tk, lab_dir, names, n, tdir, incs, NULL, "skeleton.o", log) == 0 &&
 	    defined_symbols(tdir, "skeleton.o", "api.syms", log) == 0 &&
 	    link_tests(tk, tdir, "skeleton.o", "suite.o", "runner.o", NULL, "list-tests", log) == 0)
@@ -557,8 +581,7 @@ static enum build_status toolkit_objects(const struct toolkit *tk, const struct 
 
 		if (compile(tk, tdir, suite_path, "suite-san.o", incs, sanitizer_flags(lab),
 			    &ignored) ||
-		    compile(tk, tdir, runner_path, "runner-san.o", incs, sanitizer_flags(lab),
-			    &ignored))
+		    compile_runner(tk, tdir, incs, sanitizer_flags(lab), "runner-san.o", &ignored))
 			unlink_in(tdir, "suite-san.o");
 		free(ignored.s);
 	}
@@ -570,7 +593,6 @@ out:
 	free(lab_dir);
 	free(grader_dir);
 	free(common_dir);
-	free(runner_path);
 	return st;
 }
 
@@ -625,19 +647,21 @@ static void build_sanitized(const struct toolkit *tk, const struct lab *lab, con
 {
 	char *syms = path_join(tdir, "api.syms"), *suite = path_join(tdir, "suite-san.o");
 	char *runner = path_join(tdir, "runner-san.o");
+	char *faults = path_join(tk->root, "grader/fault.syms");
 	struct strbuf log = {0};
 
 	unlink_in(out, "tests-san");
 	if (access(suite, R_OK) == 0 &&
 	    compile_sources(tk, stage, names, n, out, incs, sanitizer_flags(lab), "student-san.o",
 			    &log) == 0 &&
-	    seal(out, "student-san.o", syms, 0, "sealed-san.o", &log) == 0)
+	    seal(out, "student-san.o", syms, faults, 0, "sealed-san.o", &log) == 0)
 		link_tests(tk, out, "sealed-san.o", suite, runner, sanitizer_flags(lab),
 			   "tests-san", &log);
 	free(log.s);
 	free(syms);
 	free(suite);
 	free(runner);
+	free(faults);
 }
 
 /* Build the submission's objects into out and link them with the toolkit's. */
@@ -647,7 +671,8 @@ static int build_submission(const struct toolkit *tk, const struct lab *lab, con
 {
 	char *stage = path_join(out, "src"), *lab_dir, *common_dir = path_join(tk->root, "common");
 	char *syms = path_join(tdir, "api.syms"), *suite = path_join(tdir, "suite.o");
-	char *runner = path_join(tdir, "runner.o");
+	char *runner = path_join(tdir, "runner.o"),
+	     *faults = path_join(tk->root, "grader/fault.syms");
 	int r;
 
 	if (asprintf(&lab_dir, "%s/labs/%s", tk->root, lab->id) < 0)
@@ -657,7 +682,7 @@ static int build_submission(const struct toolkit *tk, const struct lab *lab, con
 	if (r == 0)
 		r = compile_sources(tk, stage, names, n, out, incs, NULL, "student.o", log);
 	if (r == 0)
-		r = seal(out, "student.o", syms, 1, "sealed.o", log);
+		r = seal(out, "student.o", syms, faults, 1, "sealed.o", log);
 	if (r == 0)
 		r = link_tests(tk, out, "sealed.o", suite, runner, NULL, "tests", log);
 	if (r == 0)
@@ -668,6 +693,7 @@ static int build_submission(const struct toolkit *tk, const struct lab *lab, con
 	free(syms);
 	free(suite);
 	free(runner);
+	free(faults);
 	return r;
 }
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "pipes.h"
+#include "fault.h"
 #include "suite.h"
 
 #define KIB        1024
@@ -1159,12 +1160,55 @@ START_TEST(test_pc_error_cleanup)
 }
 END_TEST
 
+/* ==== Robustness: faults injected into the student's own calls ==== */
+
+/*
+ * Every read() and write() that write_all() and read_all() make is cut short
+ * or interrupted by the grader's fault injector, deterministically: a loop
+ * that trusts one call, or gives up on EINTR, fails here every time.
+ */
+START_TEST(test_io_survives_injected_faults)
+{
+	enum { N = 8192 };
+	unsigned char *out = pattern_new(N, 7), *in = xcalloc(N, 1);
+	int fds[2];
+	ssize_t w, r;
+
+	make_pipe(fds, 0);
+	fault_inject(FAULT_SHORT_IO | FAULT_EINTR, 1);
+	w = write_all(fds[1], out, N);
+	fault_stop();
+	ck_assert_msg(w == N,
+		      "write_all() of %d bytes returned %zd (errno %s) when its write() calls came "
+		      "back short or interrupted: loop until all n bytes are written, retrying "
+		      "EINTR. %s",
+		      N, w, w < 0 ? ename(errno) : "-", fault_report());
+	fault_inject(FAULT_SHORT_IO | FAULT_EINTR, 1);
+	r = read_all(fds[0], in, N);
+	fault_stop();
+	ck_assert_msg(
+	    r == N && memcmp(in, out, N) == 0,
+	    "read_all() of %d bytes returned %zd (errno %s)%s when its read() calls came "
+	    "back short or interrupted: loop until n bytes or end of file, retrying EINTR. "
+	    "%s",
+	    N, r, r < 0 ? ename(errno) : "-", r == N ? " but the bytes differ" : "",
+	    fault_report());
+	close(fds[0]);
+	close(fds[1]);
+	free(out);
+	free(in);
+}
+END_TEST
+
 void suite_define(void)
 {
 	/* Core: whole reads and writes. */
 	SUITE_TEST(
 	    test_read_all_short_reads, 2,
 	    "read() returns what the pipe holds right now: loop until n bytes or end of file.");
+	SUITE_TEST(
+	    test_io_survives_injected_faults, 2,
+	    "A read() or write() may move fewer bytes than asked, or fail with EINTR: loop.");
 	SUITE_TEST(test_write_all_short_writes, 2,
 		   "A signal can cut a write() short: loop, continuing from buf + bytes written.");
 	SUITE_TEST(test_io_eintr_retried, 2,
