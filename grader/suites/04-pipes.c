@@ -1187,12 +1187,15 @@ START_TEST(test_io_survives_injected_faults)
 	r = read_all(fds[0], in, N);
 	fault_stop();
 	ck_assert_msg(
-	    r == N && memcmp(in, out, N) == 0,
-	    "read_all() of %d bytes returned %zd (errno %s)%s when its read() calls came "
+	    r == N,
+	    "read_all() of %d bytes returned %zd (errno %s) when its read() calls came "
 	    "back short or interrupted: loop until n bytes or end of file, retrying EINTR. "
 	    "%s",
-	    N, r, r < 0 ? ename(errno) : "-", r == N ? " but the bytes differ" : "",
-	    fault_report());
+	    N, r, r < 0 ? ename(errno) : "-", fault_report());
+	ck_assert_msg(memcmp(in, out, N) == 0,
+		      "The %d bytes that came through the pipe differ from those written: after a "
+		      "short read() or write(), carry on from buf + done, not from buf. %s",
+		      N, fault_report());
 	close(fds[0]);
 	close(fds[1]);
 	free(out);
