@@ -71,6 +71,9 @@ $(B)/grader/suites/%.o: grader/suites/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -Igrader -Ilabs/$* $(CHECK_CFLAGS) $(CFLAGS) -c $< -o $@
 
+# As the grader does: the student's calls that fault.c wraps are renamed to it.
+SUITE_RUNTIME := $(B)/grader/runner.o $(B)/grader/fault.o $(B)/libipclab.a
+
 # A lab's demo is its main.c with the student's file; a solution's demo is
 # the same main.c with the reference file.
 define lab_rules
@@ -90,8 +93,6 @@ $(foreach l,$(LABS),$(eval $(call lab_rules,$(l))))
 %/demo:
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(IPC_LIBS)
 
-# As the grader does: the student's calls that fault.c wraps are renamed to it.
-SUITE_RUNTIME := $(B)/grader/runner.o $(B)/grader/fault.o $(B)/libipclab.a
 %-tests:
 	@mkdir -p $(@D)
 	$(call say,LD,$@)ld -r -o $@.o $(filter-out $(B)/grader/% $(B)/libipclab.a,$^) && \

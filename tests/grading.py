@@ -194,7 +194,7 @@ def mutant_cases():
         if lab not in catalogue():
             continue
         for name in sorted(os.listdir(os.path.join(base, lab))):
-            if name.endswith(".c"):
+            if name.endswith(".patch"):
                 yield lab, os.path.join(base, lab, name)
 
 
@@ -212,14 +212,27 @@ def run_mutant(lab, path):
         return False, f"mutant {lab}/{os.path.basename(path)}", repr(e)
 
 
+def apply_patch(lab, target, patch_path, out):
+    """The solution's target file with the mutant's patch applied, written to out."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    solution = os.path.join(ROOT, "solutions", lab, target)
+    p = subprocess.run(["patch", "-s", "-o", out, solution, patch_path],
+                       capture_output=True, text=True)
+    return p.returncode == 0, p.stdout + p.stderr
+
+
 def mutant_case(lab, path):
-    name = os.path.basename(path)[:-2]
+    name = os.path.basename(path)[: -len(".patch")]
     expected = caught_by(path)
     if not expected:
         return False, f"mutant {lab}/{name} names the tests that catch it", "no 'Caught by:' line"
     target = student_files(lab)[0]
+    source = os.path.join(WORK, "mutant-sources", lab, f"{name}.c")
+    ok, why = apply_patch(lab, target, path, source)
+    if not ok:
+        return False, f"mutant {lab}/{name} applies to the solution", why[:300]
     sub = make_submission(os.path.join(WORK, "mutants", f"{lab}-{name}"),
-                          {f"{lab}/{target}": path})
+                          {f"{lab}/{target}": source})
     rc, report, err = grade(sub, [lab])
     l = lab_of(report, lab)
     if not l:
