@@ -21,6 +21,8 @@
 #include "engine.h"
 #include "report.h"
 #include "sandbox.h"
+#include "tui.h"
+#include "watch.h"
 
 struct options {
 	const char *submission; /* -s */
@@ -49,6 +51,7 @@ static const char usage_text[] =
     "  -s, --submission DIR  a folder shaped like labs/ (or a checkout holding labs/); default "
     "labs/\n"
     "  -f, --format FMT      tui | text | tap | json | junit | gradescope\n"
+    "                        (default: tui on a terminal, text otherwise)\n"
     "  -o, --output FILE     write the report to FILE instead of stdout\n"
     "      --class DIR       grade every sub-folder of DIR; write a gradebook CSV\n"
     "  -j, --jobs N          grade up to N labs at once\n"
@@ -292,6 +295,16 @@ static int write_report_file(const char *path, const struct grade_result *g, int
 
 /* ==== Grading one submission ==== */
 
+/* Fill g with the labs of o in the submission at labs_dir, none graded yet. */
+static void submission_init(struct grade_result *g, const struct catalogue *c,
+			    const struct options *o, const char *labs_dir)
+{
+	memset(g, 0, sizeof(*g));
+	g->submission = xstrdup(labs_dir);
+	g->sandbox = xstrdup(sandbox_describe());
+	select_labs(g, c, o, labs_dir);
+}
+
 /*
  * Grade the labs of o in the submission at labs_dir into g. With stream,
  * lab blocks are written as they finish. Returns 0, or -1 when the toolkit
@@ -305,10 +318,7 @@ static int grade(const struct toolkit *tk, const struct catalogue *c, const stru
 	struct engine_opts eo = {.tk = tk, .tag = tag, .jobs = o->jobs, .only_test = o->only_test};
 	int r;
 
-	memset(g, 0, sizeof(*g));
-	g->submission = xstrdup(labs_dir);
-	g->sandbox = xstrdup(sandbox_describe());
-	select_labs(g, c, o, labs_dir);
+	submission_init(g, c, o, labs_dir);
 	r = engine_grade(&eo, g, &view);
 	grade_result_tally(g);
 	free(tag);
@@ -320,12 +330,19 @@ static int all_passed(const struct grade_result *g)
 	return g->score == g->max_score && g->max_score > 0;
 }
 
-static int grade_one(const struct toolkit *tk, const struct catalogue *c, const struct options *o)
+/* NO_COLOR, when set and not empty, turns colours off (no-color.org). */
+static int no_color(void)
+{
+	const char *v = getenv("NO_COLOR");
+
+	return v && *v;
+}
+
+/* The submission's labs folder (to free): -s, else ./labs, else the toolkit's. Exits 2 if none. */
+static char *submission_dir(const struct toolkit *tk, const struct options *o)
 {
 	const char *dir = o->submission ? o->submission : is_dir("labs") ? "labs" : NULL;
 	char *fallback = NULL, *labs_dir;
-	struct grade_result g;
-	int fmt = o->format, tty = isatty(STDOUT_FILENO), r;
 
 	if (!dir && asprintf(&fallback, "%s/labs", tk->root) < 0)
 		err_die("asprintf:");
@@ -335,32 +352,88 @@ static int grade_one(const struct toolkit *tk, const struct catalogue *c, const 
 			strerror(errno ? errno : ENOENT));
 		exit(2);
 	}
-	if (fmt < 0 || fmt == FMT_TUI)
-		fmt =
-		    FMT_TEXT; /* the TUI view is not part of this build yet: text streams instead */
+	free(fallback);
+	return labs_dir;
+}
+
+/*
+ * The format to use: -f, or else the TUI when stdin and stdout are a
+ * terminal that can address the cursor and there is no -o; text otherwise.
+ */
+static int choose_format(const struct options *o)
+{
+	const char *term = getenv("TERM");
+	int tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && term && *term &&
+		  strcmp(term, "dumb") != 0;
+
+	if (o->format == FMT_TUI && o->output)
+		usage_error("%s", "-f tui shows results on the terminal: it takes no -o");
+	if (o->format == FMT_TUI && !tty)
+		usage_error("%s", "-f tui needs a terminal (stdin and stdout); try -f text");
+	if (o->watch && (o->output || o->format > FMT_TEXT))
+		usage_error("%s", "--watch shows results in the TUI or as text: no -o, and no -f "
+				  "tap, json, junit or gradescope");
+	if (o->format >= 0)
+		return o->format;
+	return tty && !o->output ? FMT_TUI : FMT_TEXT;
+}
+
+/* Grade g as text streamed lab by lab, or in fmt at the end. Returns the exit status. */
+static int grade_report(const struct engine_opts *eo, const struct options *o,
+			struct grade_result *g, int fmt)
+{
 	struct stream s = {.f = fmt == FMT_TEXT && !o->output ? stdout : NULL,
-			   .color = tty && !getenv("NO_COLOR"),
+			   .color = isatty(STDOUT_FILENO) && !no_color(),
 			   .progress = isatty(STDERR_FILENO) && !getenv("CI")};
+	struct engine_view view = {stream_changed, &s};
+	int r;
+
 	if (s.f)
-		report_text_header(s.f,
-				   &(struct grade_result){.submission = labs_dir,
-							  .sandbox = (char *)sandbox_describe()},
-				   s.color);
-	r = grade(tk, c, o, labs_dir, &g, &s);
+		report_text_header(s.f, g, s.color);
+	r = engine_grade(eo, g, &view);
+	grade_result_tally(g);
 	if (s.progress)
 		fprintf(stderr, "\r\033[K");
 	if (s.f) {
-		report_text_summary(s.f, &g, s.color);
+		report_text_summary(s.f, g, s.color);
 	} else if (!o->output) {
-		r |= report_write(stdout, &g, fmt);
-	} else if (write_report_file(o->output, &g, fmt) < 0) {
-		report_write(stdout, &g, fmt); /* the results are not lost: they go to stdout */
+		r |= report_write(stdout, g, fmt);
+	} else if (write_report_file(o->output, g, fmt) < 0) {
+		report_write(stdout, g, fmt); /* the results are not lost: they go to stdout */
 		r = -1;
 	}
-	int status = r < 0 ? 2 : all_passed(&g) ? 0 : 1;
+	if (o->watch && r == 0 && watch_text(eo, g, stdout, s.color) < 0)
+		r = -1;
+	return r < 0 ? 2 : all_passed(g) ? 0 : 1;
+}
+
+static int grade_one(const struct toolkit *tk, const struct catalogue *c, const struct options *o)
+{
+	char *labs_dir = submission_dir(tk, o), *tag = submission_tag(labs_dir);
+	struct engine_opts eo = {.tk = tk, .tag = tag, .jobs = o->jobs, .only_test = o->only_test};
+	struct grade_result g;
+	int fmt = choose_format(o), status;
+
+	submission_init(&g, c, o, labs_dir);
+	if (fmt == FMT_TUI) {
+		status = tui_run(&eo, &g, o->watch);
+		if (status >= 0) {
+			grade_result_free(&g);
+			free(labs_dir);
+			free(tag);
+			return status;
+		}
+		fprintf(stderr,
+			"ipcgrade: this terminal (TERM=%s) cannot show the TUI: text "
+			"follows\n",
+			getenv("TERM"));
+		fmt = FMT_TEXT;
+	}
+	sandbox_guard_signals(); /* Ctrl-C leaves no test process and no folder behind */
+	status = grade_report(&eo, o, &g, fmt);
 	grade_result_free(&g);
 	free(labs_dir);
-	free(fallback);
+	free(tag);
 	return status;
 }
 
@@ -439,17 +512,26 @@ static void write_gradebook(const char *path, char **names, struct grade_result 
 	free(tmp);
 }
 
+/* A student's reports in every format, named after the student. */
 static void student_reports(const char *dir, const char *name, const struct grade_result *g)
 {
+	static const struct {
+		const char *suffix;
+		enum report_format fmt;
+	} kinds[] = {{"txt", FMT_TEXT},
+		     {"json", FMT_JSON},
+		     {"tap", FMT_TAP},
+		     {"junit.xml", FMT_JUNIT},
+		     {"gradescope.json", FMT_GRADESCOPE}};
 	char *path;
 
 	mkdir(dir, 0755);
-	if (asprintf(&path, "%s/%s.txt", dir, name) >= 0)
-		write_report_file(path, g, FMT_TEXT);
-	free(path);
-	if (asprintf(&path, "%s/%s.json", dir, name) >= 0)
-		write_report_file(path, g, FMT_JSON);
-	free(path);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (asprintf(&path, "%s/%s.%s", dir, name, kinds[i].suffix) < 0)
+			err_die("asprintf:");
+		write_report_file(path, g, kinds[i].fmt);
+		free(path);
+	}
 }
 
 static int grade_class(const struct toolkit *tk, const struct catalogue *c, const struct options *o)
@@ -521,9 +603,11 @@ int main(int argc, char **argv)
 			printf("%-18s %s\n", c.labs[i].id, c.labs[i].title);
 		return 0;
 	}
-	if (o.watch) {
-		fprintf(stderr, "ipcgrade: --watch is not part of this build yet\n");
-		return 2;
+	if (o.watch && o.class_dir)
+		usage_error("%s", "--watch grades one submission, not a --class");
+	if (o.class_dir) {
+		sandbox_guard_signals();
+		return grade_class(&tk, &c, &o);
 	}
-	return o.class_dir ? grade_class(&tk, &c, &o) : grade_one(&tk, &c, &o);
+	return grade_one(&tk, &c, &o);
 }

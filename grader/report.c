@@ -3,11 +3,68 @@
  * formats that CI systems and course platforms read. All read the model.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
 
 #define OUTPUT_LINES 12 /* lines of a failed test's output shown in text */
+
+/* ==== Escaping ==== */
+
+/*
+ * Decode the UTF-8 sequence at s into *cp. Returns its length, or 0 when
+ * the bytes are not valid UTF-8: a stray continuation byte, a sequence cut
+ * short, an overlong form, a surrogate or a code point above U+10FFFF.
+ */
+static int utf8_next(const unsigned char *s, unsigned *cp)
+{
+	static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
+	int n = s[0] < 0x80         ? 1
+		: (s[0] >> 5) == 6  ? 2
+		: (s[0] >> 4) == 14 ? 3
+		: (s[0] >> 3) == 30 ? 4
+				    : 0;
+	unsigned c = n == 1 ? s[0] : s[0] & (0xffu >> (n + 1));
+
+	if (n == 0)
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Each format escapes text with one function: it gets a character (a code
+ * point, or REPLACEMENT for bytes that are not UTF-8) and the bytes that
+ * spell it, and writes what the format needs.
+ */
+#define REPLACEMENT 0xfffd
+
+typedef void (*escape_fn)(FILE *f, unsigned c, const unsigned char *bytes, int n);
+
+/* Write s (NULL counts as "") through esc, character by character. */
+static void put_escaped(FILE *f, const char *s, escape_fn esc)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	while (*p) {
+		unsigned c;
+		int n = utf8_next(p, &c);
+
+		if (n == 0)
+			esc(f, REPLACEMENT, (const unsigned char *)"\xef\xbf\xbd", 3);
+		else
+			esc(f, c, p, n);
+		p += n ? n : 1;
+	}
+}
 
 /* ==== Text ==== */
 
@@ -31,6 +88,29 @@ static const char *reset(int on)
 	return on ? "\033[0m" : "";
 }
 
+/* Control characters in caret notation (ESC is ^[), as cat -v shows them. */
+static void text_escape(FILE *f, unsigned c, const unsigned char *bytes, int n)
+{
+	if ((c < 0x20 && c != '\t') || c == 0x7f)
+		fprintf(f, "^%c", c ^ 0x40);
+	else
+		fwrite(bytes, 1, (size_t)n, f);
+}
+
+/*
+ * Print prefix and the first n bytes of text as one line. What a test
+ * printed may hold escape sequences: they are shown, never obeyed.
+ */
+static void text_line(FILE *f, const char *prefix, const char *text, size_t n)
+{
+	char *line = strndup(text, n);
+
+	fputs(prefix, f);
+	put_escaped(f, line ? line : "", text_escape);
+	fputc('\n', f);
+	free(line);
+}
+
 /* Print text with each line indented by prefix and wrapped at width, at most max_lines lines. */
 static void wrapped(FILE *f, const char *prefix, const char *text, int width, int max_lines)
 {
@@ -46,7 +126,7 @@ static void wrapped(FILE *f, const char *prefix, const char *text, int width, in
 			if (text[cut] != ' ')
 				cut = (size_t)width;
 		}
-		fprintf(f, "%s%.*s\n", prefix, (int)cut, text);
+		text_line(f, prefix, text, cut);
 		text += cut;
 		text += *text == '\n' || (cut < n && *text == ' ');
 		lines++;
@@ -118,9 +198,10 @@ void report_text_lab(FILE *f, const struct grade_result *g, int li, int color)
 	fprintf(f, "\n%-52s ", l->lab->title);
 	score_bar(f, l->score, l->max_score);
 	fprintf(f, " %3d/%-3d %s\n", l->score, l->max_score, lab_verdict(l));
-	fprintf(f, "   lab %s, from %s\n", l->lab->id, l->source_dir);
+	fprintf(f, "   lab %s, from ", l->lab->id);
+	text_line(f, "", l->source_dir, strlen(l->source_dir));
 	if (l->error)
-		fprintf(f, "   %s\n", l->error);
+		text_line(f, "   ", l->error, strlen(l->error));
 	if (l->state == LAB_BUILD_ERROR || (l->state == LAB_ERROR && l->build_log))
 		indented(f, "   | ", l->build_log, 30);
 	for (int i = 0; i < l->ntests; i++) {
@@ -134,8 +215,8 @@ void report_text_lab(FILE *f, const struct grade_result *g, int li, int color)
 
 void report_text_header(FILE *f, const struct grade_result *g, int color)
 {
-	fprintf(f, "%sIPC Labs grader%s: %s\n", color ? "\033[1m" : "", reset(color),
-		g->submission);
+	fprintf(f, "%sIPC Labs grader%s: ", color ? "\033[1m" : "", reset(color));
+	text_line(f, "", g->submission, strlen(g->submission));
 	fprintf(f, "sandbox: %s\n", g->sandbox);
 }
 
@@ -177,45 +258,31 @@ static int write_text(FILE *f, const struct grade_result *g)
 
 /* ==== JSON ==== */
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not valid. */
-static int utf8_len(const unsigned char *s)
+static void json_escape(FILE *f, unsigned c, const unsigned char *bytes, int n)
 {
-	int n = s[0] < 0x80         ? 1
-		: (s[0] >> 5) == 6  ? 2
-		: (s[0] >> 4) == 14 ? 3
-		: (s[0] >> 3) == 30 ? 4
-				    : 0;
-
-	for (int i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
+	if (c == '"' || c == '\\')
+		fprintf(f, "\\%c", c);
+	else if (c == '\n')
+		fputs("\\n", f);
+	else if (c == '\t')
+		fputs("\\t", f);
+	else if (c < 0x20 || c == 0x7f)
+		fprintf(f, "\\u%04x", c);
+	else
+		fwrite(bytes, 1, (size_t)n, f);
 }
 
 /* Write s as a JSON string; bytes that are not UTF-8 become U+FFFD. */
 static void json_str(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
 	fputc('"', f);
-	while (*p) {
-		int n = utf8_len(p);
-
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else if (n == 0)
-			fputs("\\ufffd", f);
-		else
-			fwrite(p, 1, (size_t)n, f);
-		p += n ? n : 1;
-	}
+	put_escaped(f, s, json_escape);
 	fputc('"', f);
+}
+
+static int output_cut(const struct test_result *t)
+{
+	return t->output_total > strlen(t->output);
 }
 
 static void json_test(FILE *f, const struct test_result *t)
@@ -231,7 +298,7 @@ static void json_test(FILE *f, const struct test_result *t)
 	fputs(",\n         \"output\": ", f);
 	json_str(f, t->output);
 	fprintf(f, ", \"output_truncated\": %s, \"duration_ms\": %ld}",
-		t->output_total > strlen(t->output) ? "true" : "false", t->duration_ms);
+		output_cut(t) ? "true" : "false", t->duration_ms);
 }
 
 static void json_lab(FILE *f, const struct lab_result *l)
@@ -257,7 +324,7 @@ static void json_lab(FILE *f, const struct lab_result *l)
 	fputs("     ]}", f);
 }
 
-static int write_json(FILE *f, const struct grade_result *g)
+static void write_json(FILE *f, const struct grade_result *g)
 {
 	fputs("{\n  \"submission\": ", f);
 	json_str(f, g->submission);
@@ -270,7 +337,417 @@ static int write_json(FILE *f, const struct grade_result *g)
 		fputs(i + 1 < g->nlabs ? ",\n" : "\n", f);
 	}
 	fputs("  ]\n}\n", f);
-	return 0;
+}
+
+/* ==== What CI formats make of a result ==== */
+
+/*
+ * TAP, JUnit and Gradescope know passed, failed, errored and skipped. A test
+ * that did not run because its lab did not build is an error there, not a
+ * skip: a skip reads as success in CI, and code that does not compile has
+ * not passed anything.
+ */
+enum verdict { V_PASS, V_FAIL, V_ERROR, V_SKIP };
+
+static int lab_not_built(const struct lab_result *l)
+{
+	return l->state == LAB_BUILD_ERROR || l->state == LAB_ERROR;
+}
+
+static enum verdict verdict(const struct lab_result *l, const struct test_result *t)
+{
+	switch (t->status) {
+	case TEST_PASS:
+		return V_PASS;
+	case TEST_FAIL:
+		return V_FAIL;
+	case TEST_SKIPPED:
+		return lab_not_built(l) ? V_ERROR : V_SKIP;
+	default:
+		return V_ERROR; /* error, timeout, crash, or never finished */
+	}
+}
+
+/* Why the lab was not graded, for a lab that has no tests to report. */
+static const char *lab_problem(const struct lab_result *l)
+{
+	if (l->error)
+		return l->error;
+	return l->state == LAB_BUILD_ERROR ? "The code did not compile."
+					   : "The lab was not graded.";
+}
+
+/* ==== TAP ==== */
+
+/* In a YAML double-quoted scalar (as TAP::Parser's YAMLish reads it). */
+static void yaml_escape(FILE *f, unsigned c, const unsigned char *bytes, int n)
+{
+	if (c == '"' || c == '\\')
+		fprintf(f, "\\%c", c);
+	else if (c == '\n')
+		fputs("\\n", f);
+	else if (c == '\t')
+		fputs("\\t", f);
+	else if (c < 0x20 || c == 0x7f)
+		fprintf(f, "\\x%02x", c);
+	else
+		fwrite(bytes, 1, (size_t)n, f);
+}
+
+/* In a test line's description or a comment: one line, no directive. */
+static void tap_line_escape(FILE *f, unsigned c, const unsigned char *bytes, int n)
+{
+	if (c == '#' || c == '\\')
+		fprintf(f, "\\%c", c);
+	else if (c < 0x20 || c == 0x7f)
+		fprintf(f, "\\x%02x", c);
+	else
+		fwrite(bytes, 1, (size_t)n, f);
+}
+
+static void yaml_field(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, "  %s: \"", key);
+	put_escaped(f, value, yaml_escape);
+	fputs("\"\n", f);
+}
+
+/* The YAML diagnostics of a test that did not pass. */
+static void tap_diagnostics(FILE *f, const struct lab_result *l, const struct test_result *t)
+{
+	fputs("  ---\n", f);
+	yaml_field(f, "message", t->message);
+	fprintf(f, "  severity: %s\n", verdict(l, t) == V_FAIL ? "fail" : "error");
+	fprintf(f, "  status: %s\n", test_status_name(t->status));
+	fprintf(f, "  points: %d\n  max_points: %d\n", t->points, t->max_points);
+	if (t->hint[0])
+		yaml_field(f, "hint", t->hint);
+	if (t->output[0])
+		yaml_field(f, "output", t->output);
+	if (lab_not_built(l) && l->build_log && l->build_log[0])
+		yaml_field(f, "build_log", l->build_log);
+	fprintf(f, "  duration_ms: %ld\n  ...\n", t->duration_ms);
+}
+
+static void tap_test(FILE *f, int n, const struct lab_result *l, const struct test_result *t)
+{
+	enum verdict v = verdict(l, t);
+
+	fprintf(f, "%s %d - %s: ", v == V_PASS || v == V_SKIP ? "ok" : "not ok", n, l->lab->id);
+	put_escaped(f, t->name, tap_line_escape);
+	if (v == V_SKIP) {
+		fputs(" # SKIP ", f);
+		put_escaped(f, t->message[0] ? t->message : "not run", tap_line_escape);
+	}
+	fputc('\n', f);
+	if (v == V_FAIL || v == V_ERROR)
+		tap_diagnostics(f, l, t);
+}
+
+/* A lab that has no tests to list still gets a line, so that it cannot pass unseen. */
+static void tap_lab_problem(FILE *f, int n, const struct lab_result *l)
+{
+	fprintf(f, "not ok %d - %s: grading\n  ---\n", n, l->lab->id);
+	yaml_field(f, "message", lab_problem(l));
+	fprintf(f, "  severity: error\n  status: %s\n", lab_state_name(l->state));
+	if (l->build_log && l->build_log[0])
+		yaml_field(f, "build_log", l->build_log);
+	fputs("  ...\n", f);
+}
+
+static void write_tap(FILE *f, const struct grade_result *g)
+{
+	int lines = 0, n = 0;
+
+	for (int i = 0; i < g->nlabs; i++)
+		lines += g->labs[i].ntests ? g->labs[i].ntests : 1;
+	fprintf(f, "TAP version 13\n1..%d\n# IPC Labs grader: ", lines);
+	put_escaped(f, g->submission, tap_line_escape);
+	fputc('\n', f);
+	for (int i = 0; i < g->nlabs; i++) {
+		const struct lab_result *l = &g->labs[i];
+
+		fprintf(f, "# %s: ", l->lab->id);
+		put_escaped(f, l->lab->title, tap_line_escape);
+		fprintf(f, ": %d/%d, %s\n", l->score, l->max_score, lab_state_name(l->state));
+		for (int j = 0; j < l->ntests; j++)
+			tap_test(f, ++n, l, &l->tests[j]);
+		if (l->ntests == 0)
+			tap_lab_problem(f, ++n, l);
+	}
+	fprintf(f, "# Total: %d/%d\n", g->score, g->max_score);
+}
+
+/* ==== JUnit XML ==== */
+
+/*
+ * XML 1.0 cannot hold most control characters, not even as references: they
+ * are shown as the matching Control Pictures (U+2400 to U+241F, and U+2421
+ * for DEL), so that "\x1b[31m" reads as "␛[31m". Bytes that are not UTF-8
+ * become U+FFFD.
+ */
+static void xml_escape_any(FILE *f, unsigned c, const unsigned char *bytes, int n, int attr)
+{
+	if (c == '<')
+		fputs("&lt;", f);
+	else if (c == '>')
+		fputs("&gt;", f);
+	else if (c == '&')
+		fputs("&amp;", f);
+	else if (c == '"' && attr)
+		fputs("&quot;", f);
+	else if (c == '\r' || (attr && (c == '\n' || c == '\t')))
+		fprintf(f, "&#%u;", c); /* kept as they are: a parser would normalise them */
+	else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+		fprintf(f, "&#x%x;", c == 0x7f ? 0x2421 : 0x2400 + c);
+	else if (c == 0xfffe || c == 0xffff)
+		fputs("&#xfffd;", f);
+	else
+		fwrite(bytes, 1, (size_t)n, f);
+}
+
+static void xml_text_escape(FILE *f, unsigned c, const unsigned char *bytes, int n)
+{
+	xml_escape_any(f, c, bytes, n, 0);
+}
+
+static void xml_attr_escape(FILE *f, unsigned c, const unsigned char *bytes, int n)
+{
+	xml_escape_any(f, c, bytes, n, 1);
+}
+
+/* Write name="value" with value escaped. */
+static void xml_attr(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, " %s=\"", name);
+	put_escaped(f, value, xml_attr_escape);
+	fputc('"', f);
+}
+
+static void xml_property(FILE *f, const char *name, const char *value)
+{
+	fputs("      <property", f);
+	xml_attr(f, "name", name);
+	xml_attr(f, "value", value);
+	fputs("/>\n", f);
+}
+
+struct counts {
+	int tests, failures, errors, skipped;
+	long ms;
+};
+
+static void count_lab(const struct lab_result *l, struct counts *c)
+{
+	c->tests += l->ntests ? l->ntests : 1;
+	c->errors += l->ntests == 0;
+	for (int j = 0; j < l->ntests; j++) {
+		enum verdict v = verdict(l, &l->tests[j]);
+
+		c->failures += v == V_FAIL;
+		c->errors += v == V_ERROR;
+		c->skipped += v == V_SKIP;
+		c->ms += l->tests[j].duration_ms;
+	}
+}
+
+static void junit_counts(FILE *f, const struct counts *c)
+{
+	fprintf(f, " tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\"",
+		c->tests, c->failures, c->errors, c->skipped, (double)c->ms / 1000);
+}
+
+/* The body of a failure or an error: the message, the hint, the build log. */
+static void junit_problem(FILE *f, const struct lab_result *l, const struct test_result *t)
+{
+	enum verdict v = verdict(l, t);
+
+	fprintf(f, "        <%s", v == V_FAIL ? "failure" : "error");
+	xml_attr(f, "message", t->message);
+	xml_attr(f, "type",
+		 lab_not_built(l) ? lab_state_name(l->state) : test_status_name(t->status));
+	fputc('>', f);
+	put_escaped(f, t->message, xml_text_escape);
+	if (t->hint[0]) {
+		fputs("\nHint: ", f);
+		put_escaped(f, t->hint, xml_text_escape);
+	}
+	if (lab_not_built(l) && l->build_log && l->build_log[0]) {
+		fputs("\nBuild log:\n", f);
+		put_escaped(f, l->build_log, xml_text_escape);
+	}
+	fprintf(f, "</%s>\n", v == V_FAIL ? "failure" : "error");
+}
+
+static void junit_test(FILE *f, const struct lab_result *l, const struct test_result *t)
+{
+	enum verdict v = verdict(l, t);
+
+	fputs("    <testcase", f);
+	xml_attr(f, "classname", l->lab->id);
+	xml_attr(f, "name", t->name);
+	fprintf(f, " time=\"%.3f\">\n", (double)t->duration_ms / 1000);
+	if (v == V_SKIP) {
+		fputs("        <skipped", f);
+		xml_attr(f, "message", t->message);
+		fputs("/>\n", f);
+	} else if (v != V_PASS) {
+		junit_problem(f, l, t);
+	}
+	if (t->output[0]) {
+		fputs("        <system-out>", f);
+		put_escaped(f, t->output, xml_text_escape);
+		if (output_cut(t))
+			fprintf(f, "\n[cut: the test printed %zu bytes]", t->output_total);
+		fputs("</system-out>\n", f);
+	}
+	fputs("    </testcase>\n", f);
+}
+
+static void junit_lab_problem(FILE *f, const struct lab_result *l)
+{
+	fputs("    <testcase", f);
+	xml_attr(f, "classname", l->lab->id);
+	fputs(" name=\"grading\" time=\"0.000\">\n        <error", f);
+	xml_attr(f, "message", lab_problem(l));
+	xml_attr(f, "type", lab_state_name(l->state));
+	fputc('>', f);
+	put_escaped(f, l->build_log ? l->build_log : "", xml_text_escape);
+	fputs("</error>\n    </testcase>\n", f);
+}
+
+static void junit_lab(FILE *f, const struct grade_result *g, const struct lab_result *l)
+{
+	struct counts c = {0};
+	char num[32];
+
+	count_lab(l, &c);
+	fputs("  <testsuite", f);
+	xml_attr(f, "name", l->lab->id);
+	junit_counts(f, &c);
+	fputs(">\n    <properties>\n", f);
+	xml_property(f, "title", l->lab->title);
+	xml_property(f, "submission", g->submission);
+	xml_property(f, "state", lab_state_name(l->state));
+	snprintf(num, sizeof(num), "%d", l->score);
+	xml_property(f, "score", num);
+	snprintf(num, sizeof(num), "%d", l->max_score);
+	xml_property(f, "max_score", num);
+	fputs("    </properties>\n", f);
+	for (int j = 0; j < l->ntests; j++)
+		junit_test(f, l, &l->tests[j]);
+	if (l->ntests == 0)
+		junit_lab_problem(f, l);
+	if (l->build_log && l->build_log[0]) {
+		fputs("    <system-err>", f);
+		put_escaped(f, l->build_log, xml_text_escape);
+		fputs("</system-err>\n", f);
+	}
+	fputs("  </testsuite>\n", f);
+}
+
+static void write_junit(FILE *f, const struct grade_result *g)
+{
+	struct counts all = {0};
+
+	for (int i = 0; i < g->nlabs; i++)
+		count_lab(&g->labs[i], &all);
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ipcgrade\"", f);
+	junit_counts(f, &all);
+	fputs(">\n", f);
+	for (int i = 0; i < g->nlabs; i++)
+		junit_lab(f, g, &g->labs[i]);
+	fputs("</testsuites>\n", f);
+}
+
+/* ==== Gradescope ==== */
+
+/* A piece of a JSON string: the caller writes the quotes. */
+static void json_part(FILE *f, const char *s)
+{
+	put_escaped(f, s, json_escape);
+}
+
+/* A test's output on Gradescope: message, hint, what it printed, the build log. */
+static void gradescope_output(FILE *f, const struct lab_result *l, const struct test_result *t)
+{
+	fputc('"', f);
+	json_part(f, t->status == TEST_PASS ? "Passed." : t->message);
+	if (t->status != TEST_PASS && t->hint[0]) {
+		json_part(f, "\n\nHint: ");
+		json_part(f, t->hint);
+	}
+	if (t->output[0]) {
+		json_part(f, output_cut(t) ? "\n\nOutput (cut: the test printed more):\n"
+					   : "\n\nOutput:\n");
+		json_part(f, t->output);
+	}
+	if (lab_not_built(l) && l->build_log && l->build_log[0]) {
+		json_part(f, "\n\nBuild log:\n");
+		json_part(f, l->build_log);
+	}
+	fputc('"', f);
+}
+
+static void gradescope_test(FILE *f, const struct lab_result *l, int j)
+{
+	const struct test_result *t = &l->tests[j];
+
+	fputs("    {\"name\": \"", f);
+	json_part(f, l->lab->id);
+	json_part(f, ": ");
+	json_part(f, t->name);
+	fprintf(f, "\", \"number\": \"%d.%d\", \"score\": %d, \"max_score\": %d,\n", l->lab->number,
+		j + 1, t->points, t->max_points);
+	fprintf(f, "     \"status\": \"%s\", \"visibility\": \"visible\", \"tags\": [",
+		t->status == TEST_PASS ? "passed" : "failed");
+	json_str(f, l->lab->id);
+	fputs("],\n     \"output_format\": \"text\", \"output\": ", f);
+	gradescope_output(f, l, t);
+	fputc('}', f);
+}
+
+/* The submission's own output: the score of each lab, and why a lab was not graded. */
+static void gradescope_summary(FILE *f, const struct grade_result *g)
+{
+	char line[160];
+
+	fputc('"', f);
+	snprintf(line, sizeof(line), "IPC Labs: %d/%d\n", g->score, g->max_score);
+	json_part(f, line);
+	for (int i = 0; i < g->nlabs; i++) {
+		const struct lab_result *l = &g->labs[i];
+
+		snprintf(line, sizeof(line), "%s: %d/%d, %s\n", l->lab->id, l->score, l->max_score,
+			 lab_state_name(l->state));
+		json_part(f, line);
+		if (lab_not_built(l)) {
+			json_part(f, lab_problem(l));
+			json_part(f, "\n");
+			json_part(f, l->build_log);
+		}
+	}
+	fputc('"', f);
+}
+
+static void write_gradescope(FILE *f, const struct grade_result *g)
+{
+	int first = 1;
+
+	fprintf(f, "{\n  \"score\": %d,\n  \"output\": ", g->score);
+	gradescope_summary(f, g);
+	fputs(",\n  \"output_format\": \"text\",\n  \"test_output_format\": \"text\",\n", f);
+	fputs("  \"visibility\": \"visible\",\n  \"stdout_visibility\": \"hidden\",\n", f);
+	fprintf(f, "  \"extra_data\": {\"max_score\": %d, \"sandbox\": ", g->max_score);
+	json_str(f, g->sandbox);
+	fputs("},\n  \"tests\": [\n", f);
+	for (int i = 0; i < g->nlabs; i++)
+		for (int j = 0; j < g->labs[i].ntests; j++) {
+			fputs(first ? "" : ",\n", f);
+			gradescope_test(f, &g->labs[i], j);
+			first = 0;
+		}
+	fputs("\n  ]\n}\n", f);
 }
 
 /* ==== Choosing a format ==== */
@@ -290,6 +767,15 @@ int report_write(FILE *f, const struct grade_result *g, enum report_format fmt)
 	switch (fmt) {
 	case FMT_JSON:
 		write_json(f, g);
+		break;
+	case FMT_TAP:
+		write_tap(f, g);
+		break;
+	case FMT_JUNIT:
+		write_junit(f, g);
+		break;
+	case FMT_GRADESCOPE:
+		write_gradescope(f, g);
 		break;
 	default:
 		write_text(f, g);

@@ -76,6 +76,7 @@ static int forced_plain;
 /* Our children that are sandboxes at work; any other child is a stray to sweep. */
 static pthread_mutex_t active_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t active[MAX_ACTIVE];
+static char active_dirs[MAX_ACTIVE][64]; /* their private working folders */
 
 /* ==== The child side: system calls only ==== */
 
@@ -226,6 +227,11 @@ static void write_file(const char *path, const char *text)
 
 static void run_outer(struct plan *p)
 {
+	sigset_t none;
+
+	/* The grader may block signals for its own handling: the tests start with none blocked. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	int flags = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET;
 	pid_t init;
 	int st;
@@ -269,6 +275,23 @@ static int track(pid_t pid, pid_t replace)
 			ok = 1;
 		}
 	return ok;
+}
+
+/* Remember (dir set) or forget (dir NULL) the working folder of a run. */
+static void track_dir(const char *dir, const char *forget)
+{
+	pthread_mutex_lock(&active_lock);
+	for (int i = 0; i < MAX_ACTIVE; i++) {
+		if (dir && !active_dirs[i][0]) {
+			snprintf(active_dirs[i], sizeof(active_dirs[i]), "%s", dir);
+			break;
+		}
+		if (forget && strcmp(active_dirs[i], forget) == 0) {
+			active_dirs[i][0] = '\0';
+			break;
+		}
+	}
+	pthread_mutex_unlock(&active_lock);
 }
 
 static int is_active(pid_t pid)
@@ -662,6 +685,8 @@ static int run(const struct sandbox_opts *o, struct sandbox_outcome *out)
 			 strerror(errno));
 		return -1;
 	}
+	if (tmpdir[0])
+		track_dir(tmpdir, NULL);
 	open_pipes(ends, o->results);
 	for (int i = 0; i < 4; i++)
 		p.fd[i] = ends[i][1];
@@ -692,8 +717,10 @@ static int run(const struct sandbox_opts *o, struct sandbox_outcome *out)
 		sweep_sysv("msg", p.uid);
 		sweep_sysv("sem", p.uid);
 	}
-	if (tmpdir[0])
+	if (tmpdir[0]) {
 		remove_tree(tmpdir);
+		track_dir(NULL, tmpdir);
+	}
 	if (p.slot_lock >= 0)
 		close(p.slot_lock); /* the uid is free for the next run */
 	if (!out->output)
@@ -706,6 +733,49 @@ int sandbox_run(const struct sandbox_opts *o, struct sandbox_outcome *out)
 	if (o->isolate)
 		sandbox_mode(); /* probe before the first isolated run */
 	return run(o, out);
+}
+
+void sandbox_abandon(void)
+{
+	pthread_mutex_lock(&active_lock);
+	for (int i = 0; i < MAX_ACTIVE; i++) {
+		if (active[i] > 0) {
+			kill(-active[i], SIGKILL);
+			kill(active[i], SIGKILL);
+		}
+		if (active_dirs[i][0])
+			remove_tree(active_dirs[i]);
+	}
+	pthread_mutex_unlock(&active_lock);
+}
+
+static void *guard(void *arg)
+{
+	sigset_t *set = arg;
+	int sig = 0;
+
+	sigwait(set, &sig);
+	sandbox_abandon();
+	signal(sig, SIG_DFL);
+	pthread_sigmask(SIG_UNBLOCK, set, NULL);
+	raise(sig); /* the grader ends as the signal says, with nothing left behind */
+	return NULL;
+}
+
+int sandbox_guard_signals(void)
+{
+	static sigset_t set;
+	pthread_t t;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    pthread_create(&t, NULL, guard, &set) != 0)
+		return -1;
+	pthread_detach(t);
+	return 0;
 }
 
 void sandbox_outcome_free(struct sandbox_outcome *out)

@@ -66,4 +66,17 @@ int sandbox_run(const struct sandbox_opts *o, struct sandbox_outcome *out);
 
 void sandbox_outcome_free(struct sandbox_outcome *out);
 
+/*
+ * For a grader that quits in the middle of a run: kill every sandbox still
+ * running and remove their working folders. Can't fail.
+ */
+void sandbox_abandon(void);
+
+/*
+ * For a grader without an event loop of its own (text, JSON, --class): on
+ * SIGINT, SIGTERM or SIGHUP, abandon the running sandboxes, then end as the
+ * signal says. Call it before any thread starts. Returns 0, or -1.
+ */
+int sandbox_guard_signals(void);
+
 #endif
