@@ -75,7 +75,7 @@ static int take(unsigned kind, uint64_t *r)
 		return 0;
 	n = atomic_fetch_add(&calls, 1);
 	*r = mix(n);
-	return n % (unsigned)atomic_load(&every_n) == 0;
+	return (n + 1) % (unsigned)atomic_load(&every_n) == 0; /* the Nth, 2Nth, ... call */
 }
 
 /* Count a fault; the first one is kept, in words, for the report. */

@@ -25,8 +25,8 @@ enum fault_kind {
 };
 
 /*
- * Start injecting the faults in kinds into one call in every (1: every call
- * that can take one). Which calls and how short comes from a fixed seed,
+ * Start injecting the faults in kinds into one call in every: the every-th,
+ * the 2 every-th, ... (1: every call that can take one). Which calls and how short comes from a fixed seed,
  * so a failure repeats exactly. Can't fail.
  */
 void fault_inject(unsigned kinds, int every);
