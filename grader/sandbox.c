@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <limits.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
@@ -76,7 +77,7 @@ static int forced_plain;
 /* Our children that are sandboxes at work; any other child is a stray to sweep. */
 static pthread_mutex_t active_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t active[MAX_ACTIVE];
-static char active_dirs[MAX_ACTIVE][64]; /* their private working folders */
+static char active_dirs[MAX_ACTIVE][PATH_MAX]; /* their private working folders */
 
 /* ==== The child side: system calls only ==== */
 
@@ -519,7 +520,11 @@ static int prepare(struct plan *p, const struct sandbox_opts *o, char *tmpdir, s
 	p->cwd = o->cwd;
 	tmpdir[0] = '\0';
 	if (!p->cwd) {
-		snprintf(tmpdir, size, "/tmp/ipclab-XXXXXX");
+		const char *base = getenv("TMPDIR");
+
+		if (!base || base[0] != '/' || strlen(base) > size - 20)
+			base = "/tmp";
+		snprintf(tmpdir, size, "%s/ipclab-XXXXXX", base);
 		if (!mkdtemp(tmpdir))
 			return -1;
 		if (p->drop && root && chown(tmpdir, p->uid, p->gid) < 0)
@@ -672,7 +677,7 @@ static void open_pipes(int ends[4][2], int results)
 
 static int run(const struct sandbox_opts *o, struct sandbox_outcome *out)
 {
-	char tmpdir[64];
+	char tmpdir[PATH_MAX];
 	int ends[4][2];
 	struct plan p;
 	struct watch w;

@@ -21,7 +21,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GRADER = os.path.join(ROOT, "build", "ipcgrade")
 WORK = os.path.join(ROOT, "build", "test-work")
-SANDBOX_UIDS = range(61000, 61100)
+SANDBOX_UIDS = range(61000, 61256)
 
 
 def say(ok, what, why=""):
@@ -263,8 +263,15 @@ def check_mutants():
 
 # ==== The hostile corpus ====
 
+HOSTILE_TMP = os.path.join(WORK, "tmp")
+
+
 def leftovers():
-    """What a sandbox could leave on this machine: processes, IPC objects, folders."""
+    """What this run's sandboxes could leave: processes, IPC objects, folders.
+
+    Other graders may run on the same machine: only processes of sandbox uids
+    running this toolkit's binaries, and folders in this run's TMPDIR, count.
+    """
     found = set()
     for d in ("/dev/shm", "/dev/mqueue"):
         if os.path.isdir(d):
@@ -277,11 +284,14 @@ def leftovers():
             pass
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if os.stat(f"/proc/{pid}").st_uid in SANDBOX_UIDS:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                mine = ROOT.encode() in f.read()
+            if mine and os.stat(f"/proc/{pid}").st_uid in SANDBOX_UIDS:
                 found.add(f"process {pid} of a sandbox uid")
         except OSError:
             pass
-    found |= {f"/tmp/{n}" for n in os.listdir("/tmp") if n.startswith("ipclab-")}
+    if os.path.isdir(HOSTILE_TMP):
+        found |= {f"{HOSTILE_TMP}/{n}" for n in os.listdir(HOSTILE_TMP)}
     return found
 
 
@@ -317,7 +327,9 @@ def hostile_case(path, mode):
     files = {"01-processes/processes.c": path}
     files["02-threads/threads.c"] = os.path.join(ROOT, "solutions", "02-threads", "threads.c")
     sub = make_submission(os.path.join(WORK, "hostile", f"{case}-{mode}"), files)
-    env = {"IPCLAB_SANDBOX": "plain"} if mode == "plain" else {}
+    env = {"TMPDIR": HOSTILE_TMP}
+    if mode == "plain":
+        env["IPCLAB_SANDBOX"] = "plain"
     start = time.monotonic()
     rc, report, err = grade(sub, ["01", "02"], env=env, wrap=wrap, timeout=120)
     took = time.monotonic() - start
@@ -341,6 +353,8 @@ def hostile_case(path, mode):
 def check_hostile(modes):
     cases = sorted(os.path.join(ROOT, "tests", "hostile", f)
                    for f in os.listdir(os.path.join(ROOT, "tests", "hostile")) if f.endswith(".c"))
+    os.makedirs(HOSTILE_TMP, exist_ok=True)
+    os.chmod(HOSTILE_TMP, 0o755)
     before = leftovers()
     jobs = [(c, m) for m in modes for c in cases]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
