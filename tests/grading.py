@@ -285,7 +285,8 @@ def leftovers():
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                mine = ROOT.encode() in f.read()
+                # The test binaries of this run's hostile submissions.
+                mine = re.search(rb"/grade/sub/\w+_(namespace|plain)-[0-9a-f]{8}/", f.read())
             if mine and os.stat(f"/proc/{pid}").st_uid in SANDBOX_UIDS:
                 found.add(f"process {pid} of a sandbox uid")
         except OSError:
