@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "fifos.h"
+#include "fault.h"
 #include "suite.h"
 
 #define WAIT_MS  2000   /* how long any one step may take */
@@ -1151,6 +1152,36 @@ START_TEST(test_many_clients)
 }
 END_TEST
 
+/* ==== Robustness: faults injected into the student's own calls ==== */
+
+/*
+ * The grader makes the client's write() and read() calls fail with EINTR
+ * first, as a signal arriving at the wrong moment would: the client must
+ * retry them, not give up.
+ */
+START_TEST(test_client_retries_eintr)
+{
+	pid_t server;
+	int r, seq, e;
+
+	test_begin();
+	server = ref_server_start(70);
+	fault_inject(FAULT_EINTR, 1);
+	r = client_call(0, 2, &seq);
+	e = errno;
+	fault_stop();
+	ck_assert_msg(r == 0 && seq == 70,
+		      "seq_next(\".\", 2) returned %d (errno %s) and stored %d, expected 0 and 70, "
+		      "when its write() and read() were interrupted by a signal: retry a call that "
+		      "fails with EINTR. %s",
+		      r, err_name(e), seq, fault_report());
+	r = client_call(1, 0, &seq);
+	ck_assert_msg(r == 0 && end_child(server, WAIT_MS) == 0,
+		      "the reference server did not stop.");
+	suite_check_leaks("seq_next()");
+}
+END_TEST
+
 void suite_define(void)
 {
 	/* The server, against the suite's clients. */
@@ -1178,4 +1209,7 @@ void suite_define(void)
 	/* Both together. */
 	SUITE_TEST_EX(test_many_clients, 3, 10, 0,
 		      "Serve one request at a time; each client has its own FIFO, by pid.");
+	/* Robustness: faults injected into the student's own calls. */
+	SUITE_TEST(test_client_retries_eintr, 1,
+		   "A write() or read() interrupted by a signal fails with EINTR: try it again.");
 }

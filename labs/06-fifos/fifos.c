@@ -53,7 +53,8 @@ int seq_next(const char *dir, int len, int *first)
 	 * the request: the server looks for it as soon as it reads the request. */
 	/* TODO(06): open the server's FIFO with O_WRONLY (ENOENT: no server), write the whole
 	 * struct seq_request in ONE write() — at most PIPE_BUF bytes, so it is atomic and never
-	 * mixes with another client's — then close it. */
+	 * mixes with another client's; a write() or read() that fails with EINTR moved nothing:
+	 * try it again — then close it. */
 	/* TODO(06): only now open your reply FIFO with O_RDONLY. Opening a FIFO for reading waits
 	 * for a writer, and the server becomes one only after reading your request: open it before
 	 * sending and you both wait for ever. */

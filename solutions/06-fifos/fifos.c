@@ -163,7 +163,9 @@ static int transact(const char *dir, int len, int *seq)
 	fd = open(server, O_WRONLY);
 	if (fd < 0)
 		goto fail;
-	r = write(fd, &req, sizeof(req)); /* one write: atomic */
+	do
+		r = write(fd, &req, sizeof(req)); /* one write: atomic */
+	while (r < 0 && errno == EINTR);
 	close(fd);
 	if (r != (ssize_t)sizeof(req))
 		goto fail;
