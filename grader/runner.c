@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -573,6 +574,61 @@ static const char *classify(const struct test_def *t, TestResult *tr, const char
 	return "error";
 }
 
+/* ==== A private working folder ==== */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static int folder_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	if (d)
+		closedir(d);
+	return d && empty;
+}
+
+/*
+ * Every test runs in an empty folder of its own. The sandbox gives it one;
+ * run by hand (make suite) the folder is the toolkit's, so the runner makes
+ * a temporary one, and removes it after the test. Returns a descriptor of
+ * the folder to come back to, or -1 when nothing was changed.
+ */
+static int enter_private_folder(char *dir, size_t size)
+{
+	int back;
+
+	dir[0] = '\0';
+	if (folder_is_empty("."))
+		return -1;
+	back = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(dir, size, "/tmp/ipclab-suite-XXXXXX");
+	if (back < 0 || !mkdtemp(dir) || chdir(dir) < 0)
+		err_die("suite: cannot make a working folder %s:", dir);
+	return back;
+}
+
+static void leave_private_folder(int back, const char *dir)
+{
+	if (back < 0)
+		return;
+	if (fchdir(back) < 0)
+		err_die("suite: cannot go back to the working folder:");
+	close(back);
+	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Add the fork-bomb diagnosis to a failure's message when the process limit was reached. */
 static const char *explain_limit(const char *msg, long limit, char *buf, size_t size)
 {
@@ -593,8 +649,10 @@ static int run_test(const struct test_def *t, Suite *s, FILE *out)
 	long limit = process_limit();
 	struct watch_args wa = {limit, t->timeout};
 	pthread_t watcher;
-	char buf[3072], why[2600];
+	char buf[3072], why[2600], folder[64];
 	int passed;
+
+	int back = enter_private_folder(folder, sizeof(folder));
 
 	memset(page, 0, sizeof(*page));
 	current = t;
@@ -619,6 +677,7 @@ static int run_test(const struct test_def *t, Suite *s, FILE *out)
 			msg = explain_limit(msg, limit, buf, sizeof(buf));
 	}
 	emit(out, "result", t, status, msg);
+	leave_private_folder(back, folder);
 	passed = strcmp(status, "pass") == 0;
 	/* No srunner_free: it would free the suite, which the next test needs. */
 	return passed;

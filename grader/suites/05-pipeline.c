@@ -46,8 +46,7 @@ struct shared {
 };
 
 static struct shared *sh;
-static pid_t bystander;  /* the caller's own running child, in test_waits_every_stage */
-static char workdir[64]; /* the temporary folder the test works in, when it made one */
+static pid_t bystander; /* the caller's own running child, in test_waits_every_stage */
 
 /* ==== Data ==== */
 
@@ -651,66 +650,14 @@ static void same_as_sh(char **const cmds[], int n, const char *in_path)
 		      mine.status, ref.status);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /*
- * Remove the temporary folder once the test process is gone, from a helper
- * orphaned on purpose (so that no check counts it as a child of the test).
- */
-static void janitor_start(void)
-{
-	pid_t test = getpid(), pid = xfork();
-
-	if (pid == 0) {
-		setsid(); /* out of the group that Check kills after the test */
-		if (fork() == 0) {
-			for (int fd = 3; fd < 1024; fd++)
-				close(fd);
-			while (kill(test, 0) == 0)
-				usleep(50000);
-			nftw(workdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-		}
-		_exit(0);
-	}
-	xwaitpid(pid, NULL, 0);
-}
-
-static int dir_is_empty(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int empty = 1;
-
-	while (d && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			empty = 0;
-	if (d)
-		closedir(d);
-	return d && empty;
-}
-
-/*
- * Every test starts here. The sandbox gives each test an empty folder of its
- * own; run by hand (make suite) the folder is the toolkit's, so the test
- * moves to a temporary one, removed once the test process has gone. Then every
- * descriptor the test process holds is marked close-on-exec: a stage should
- * inherit none of them, and any it holds beyond 0, 1 and 2 is the pipeline's.
+ * Every test starts here (in an empty folder of its own, which the runner
+ * gives it): every descriptor the test process holds is marked close-on-exec,
+ * so that a stage inherits none of them and any it holds beyond 0, 1 and 2
+ * is the pipeline's.
  */
 static void test_begin(void)
 {
-	if (!dir_is_empty(".")) {
-		snprintf(workdir, sizeof(workdir), "/tmp/ipclab-05-XXXXXX");
-		ck_assert_msg(mkdtemp(workdir) && chdir(workdir) == 0,
-			      "suite: cannot make a working folder");
-		janitor_start();
-	}
 	for (int fd = 3; fd < 1024; fd++)
 		if (fcntl(fd, F_GETFD) >= 0)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);

@@ -72,66 +72,16 @@ struct shared {
 };
 
 static struct shared *sh;
-static pid_t watched;    /* the server being tested: no use waiting once it has ended */
-static char workdir[64]; /* the temporary folder the test works in, when it made one */
+static pid_t watched; /* the server being tested: no use waiting once it has ended */
 
-/* ==== The working folder ==== */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Remove workdir once the test process is gone, from a helper orphaned on purpose. */
-static void janitor_start(void)
-{
-	pid_t test = getpid(), pid = xfork();
-
-	if (pid == 0) {
-		setsid(); /* out of the group that Check kills after the test */
-		if (fork() == 0) {
-			for (int fd = 3; fd < 1024; fd++)
-				close(fd);
-			while (kill(test, 0) == 0)
-				usleep(50000);
-			nftw(workdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-		}
-		_exit(0);
-	}
-	xwaitpid(pid, NULL, 0);
-}
-
-static int dir_is_empty(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int empty = 1;
-
-	while (d && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			empty = 0;
-	if (d)
-		closedir(d);
-	return d && empty;
-}
+/* ==== Setting up ==== */
 
 /*
- * Every test starts here: in the sandbox's empty folder, or, run by hand
- * (make suite), in a temporary one removed once the test has gone; with
- * the shared page cleared and SIGPIPE ignored.
+ * Every test starts here, in an empty folder of its own (the runner gives
+ * it one): the shared page cleared and SIGPIPE ignored.
  */
 static void test_begin(void)
 {
-	if (!dir_is_empty(".")) {
-		snprintf(workdir, sizeof(workdir), "/tmp/ipclab-06-XXXXXX");
-		ck_assert_msg(mkdtemp(workdir) && chdir(workdir) == 0,
-			      "suite: cannot make a working folder");
-		janitor_start();
-	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert_msg(sh != MAP_FAILED, "suite: mmap failed");
 	memset(sh, 0, sizeof(*sh));
