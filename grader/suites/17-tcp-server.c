@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "suite.h"
 #include "tcpserver.h"
 
@@ -464,6 +465,24 @@ START_TEST(test_serve_one)
 		      "tcp_serve() returned but the listening socket (fd %d) is still open: it "
 		      "owns lfd and closes it when it stops, which frees the port.",
 		      srv.lfd);
+	suite_check_leaks("tcp_serve()");
+}
+END_TEST
+
+/*
+ * The grader makes the server's own recv() and send() calls come back short
+ * or fail with EINTR, as a loaded machine may: the request must still be read
+ * to its newline and the reply sent whole.
+ */
+START_TEST(test_serve_survives_injected_faults)
+{
+	begin();
+	server_start(&srv);
+	fault_inject(FAULT_SHORT_IO | FAULT_EINTR, 1);
+	expect_reply(srv.port, "a request long enough to come in pieces\n",
+		     "A REQUEST LONG ENOUGH TO COME IN PIECES\n");
+	fault_stop();
+	server_stop(&srv);
 	suite_check_leaks("tcp_serve()");
 }
 END_TEST
@@ -1172,6 +1191,8 @@ void suite_define(void)
 		   "Read the line to its '\\n', send the handler's reply, close the connection.");
 	SUITE_TEST(test_serve_dribbled_request, 1,
 		   "recv() returns what has arrived: keep receiving until the '\\n'.");
+	SUITE_TEST(test_serve_survives_injected_faults, 1,
+		   "recv() and send() may move fewer bytes than asked, or fail with EINTR: loop.");
 	SUITE_TEST(test_serve_concurrent, 3,
 		   "Accept the next client while others are served: a thread per connection.");
 	SUITE_TEST(test_serve_restart, 2,
