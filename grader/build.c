@@ -106,6 +106,15 @@ static int write_file(const char *path, const char *text, size_t len)
 	return close(fd) == 0 && ok ? 0 : -1;
 }
 
+static int file_exists(const char *dir, const char *name)
+{
+	char *p = path_join(dir, name);
+	int r = access(p, F_OK) == 0;
+
+	free(p);
+	return r;
+}
+
 static void unlink_in(const char *dir, const char *name)
 {
 	char *p = path_join(dir, name);
@@ -643,7 +652,7 @@ const char *sanitizer_flags(const struct lab *lab)
  */
 static void build_sanitized(const struct toolkit *tk, const struct lab *lab, const char *stage,
 			    char **names, int n, const char *out, const char *tdir,
-			    const char *const *incs)
+			    const char *const *incs, struct strbuf *note)
 {
 	char *syms = path_join(tdir, "api.syms"), *suite = path_join(tdir, "suite-san.o");
 	char *runner = path_join(tdir, "runner-san.o");
@@ -657,6 +666,11 @@ static void build_sanitized(const struct toolkit *tk, const struct lab *lab, con
 	    seal(out, "student-san.o", syms, faults, 0, "sealed-san.o", &log) == 0)
 		link_tests(tk, out, "sealed-san.o", suite, runner, sanitizer_flags(lab),
 			   "tests-san", &log);
+	if (access(suite, R_OK) < 0 || !file_exists(out, "tests-san"))
+		sb_add(note,
+		       "note: the %s variant could not be built here (no sanitizer runtime?): "
+		       "the tests run without its second opinion.\n",
+		       sanitizer_flags(lab));
 	free(log.s);
 	free(syms);
 	free(suite);
@@ -685,8 +699,8 @@ static int build_submission(const struct toolkit *tk, const struct lab *lab, con
 		r = seal(out, "student.o", syms, faults, 1, "sealed.o", log);
 	if (r == 0)
 		r = link_tests(tk, out, "sealed.o", suite, runner, NULL, "tests", log);
-	if (r == 0)
-		build_sanitized(tk, lab, stage, names, n, out, tdir, incs);
+	if (r == 0 && sanitizer_flags(lab))
+		build_sanitized(tk, lab, stage, names, n, out, tdir, incs, log);
 	free(stage);
 	free(lab_dir);
 	free(common_dir);

@@ -146,7 +146,14 @@ static void check_threads(const char *what)
 #define IPC_LIST_SIZE 8192
 
 /* Our uid's IPC objects, one "kind name" a line: what a test may leave behind. */
-static void ipc_list_folder(char *buf, size_t size, const char *dir, int fifos_only)
+/* What ipc_list_folder lists of a folder: */
+enum listing {
+	LIST_IPC,     /* /dev/shm and /dev/mqueue: every entry is an IPC object */
+	LIST_SPECIAL, /* the working folder: FIFOs and sockets only */
+	LIST_TEMP,    /* /tmp: FIFOs, sockets, and files and folders left behind */
+};
+
+static void ipc_list_folder(char *buf, size_t size, const char *dir, enum listing what)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -166,8 +173,11 @@ static void ipc_list_folder(char *buf, size_t size, const char *dir, int fifos_o
 			kind = "FIFO";
 		else if (S_ISSOCK(st.st_mode))
 			kind = "socket file";
-		else if (fifos_only)
+		else if (what == LIST_SPECIAL)
 			continue;
+		else if (what == LIST_TEMP)
+			kind =
+			    S_ISDIR(st.st_mode) ? "temporary folder /tmp/" : "temporary file /tmp/";
 		else if (strcmp(dir, "/dev/mqueue") == 0)
 			kind = "message queue /";
 		else if (strncmp(e->d_name, "sem.", 4) == 0)
@@ -204,9 +214,10 @@ static void ipc_list_sysv(char *buf, size_t size, const char *kind, const char *
 static void ipc_list(char *buf, size_t size)
 {
 	buf[0] = '\0';
-	ipc_list_folder(buf, size, "/dev/shm", 0);
-	ipc_list_folder(buf, size, "/dev/mqueue", 0);
-	ipc_list_folder(buf, size, ".", 1);
+	ipc_list_folder(buf, size, "/dev/shm", LIST_IPC);
+	ipc_list_folder(buf, size, "/dev/mqueue", LIST_IPC);
+	ipc_list_folder(buf, size, ".", LIST_SPECIAL);
+	ipc_list_folder(buf, size, "/tmp", LIST_TEMP);
 	ipc_list_sysv(buf, size, "shm", "shared memory segment");
 	ipc_list_sysv(buf, size, "msg", "message queue");
 	ipc_list_sysv(buf, size, "sem", "semaphore set");
@@ -232,9 +243,11 @@ static void check_ipc(const char *what)
 						leaked > 1 ? ", " : "", line);
 	}
 	ck_assert_msg(leaked == 0,
-		      "%s left %d IPC object%s behind: %s%s. Remove what you create: shm_unlink, "
-		      "mq_unlink, sem_unlink, unlink for FIFOs and sockets, IPC_RMID for System V.",
-		      what, leaked, leaked > 1 ? "s" : "", msg, leaked > 3 ? ", ..." : "");
+		      "%s left %d IPC object%s or temporary file%s behind: %s%s. Remove what you "
+		      "create: shm_unlink, mq_unlink, sem_unlink, unlink for FIFOs, sockets and "
+		      "files, IPC_RMID for System V.",
+		      what, leaked, leaked > 1 ? "s" : "", leaked > 1 ? "s" : "", msg,
+		      leaked > 3 ? ", ..." : "");
 }
 
 void suite_check_leaks(const char *what)

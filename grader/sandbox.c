@@ -406,6 +406,34 @@ static void sweep_sysv(const char *kind, uid_t uid)
 	fclose(f);
 }
 
+static void remove_tree(const char *dir);
+
+/* Remove what the sandbox's uid left in /tmp: files, FIFOs, sockets and folders. */
+static void sweep_tmp(uid_t uid)
+{
+	DIR *d = opendir("/tmp");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+		char path[PATH_MAX];
+
+		if (e->d_name[0] == '.' &&
+		    (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_uid != uid)
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s", e->d_name);
+		if (S_ISDIR(st.st_mode))
+			remove_tree(path);
+		else
+			unlink(path);
+	}
+	closedir(d);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;
@@ -715,6 +743,8 @@ static int run(const struct sandbox_opts *o, struct sandbox_outcome *out)
 	close_fd(&w.err);
 	close_fd(&w.pidfd);
 	sweep_strays();
+	if (p.drop && geteuid() == 0)
+		sweep_tmp(p.uid); /* /tmp is the machine's in both modes */
 	if (p.drop && !p.ns && geteuid() == 0) {
 		sweep_ipc_folder("/dev/shm", p.uid);
 		sweep_ipc_folder("/dev/mqueue", p.uid);

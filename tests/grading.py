@@ -291,6 +291,7 @@ def leftovers():
                 found.add(f"process {pid} of a sandbox uid")
         except OSError:
             pass
+    found |= {f"/tmp/{n}" for n in os.listdir("/tmp") if n.startswith("ipclab-hostile")}
     if os.path.isdir(HOSTILE_TMP):
         found |= {f"{HOSTILE_TMP}/{n}" for n in os.listdir(HOSTILE_TMP)}
     return found

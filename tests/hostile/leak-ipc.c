@@ -1,5 +1,5 @@
 /*
- * Hostile submission for lab 01: exit_code() leaves POSIX shm, a message queue, a named semaphore, System V objects and a FIFO behind.
+ * Hostile submission for lab 01: exit_code() leaves POSIX shm, a message queue, a named semaphore, System V objects, a FIFO and a file in /tmp behind.
  * Expect: test_exit_code_exited any /^/
  */
 #include <errno.h>
@@ -49,5 +49,6 @@ int exit_code(int status)
 	shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
 	msgget(IPC_PRIVATE, IPC_CREAT | 0600);
 	mkfifo("ipclab-hostile-fifo", 0600);
+	close(open("/tmp/ipclab-hostile-tmpfile", O_CREAT | O_WRONLY, 0600));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
