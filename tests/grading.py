@@ -239,8 +239,10 @@ def mutant_case(lab, path):
         return False, f"mutant {lab}/{name} is graded", err[:300]
     alive = [t for t in expected if (test_of(l, t) or {}).get("status", "pass") == "pass"]
     msgs = [f"{t['name']}: {t['message'][:100]}" for t in l["tests"] if t["name"] in expected]
+    first = next((t for t in l["tests"] if t["name"] == expected[0]), None)
+    said = " ".join(first["message"].split())[:110] if first else ""
     return (not alive and l["build"]["ok"],
-            f"mutant {lab}/{name} is caught by {', '.join(expected)}",
+            f"mutant {lab}/{name} is caught by {', '.join(expected)}: \"{said}\"",
             f"still passing: {alive}; build ok: {l['build']['ok']}; {msgs}")
 
 
