@@ -100,6 +100,26 @@ $(foreach l,$(LABS),$(eval $(call lab_rules,$(l))))
 		$(CC) $(LDFLAGS) -o $@ $@.o $(filter $(B)/grader/% $(B)/libipclab.a,$^) \
 		$(CHECK_LIBS) $(IPC_LIBS)
 
+# ==== Benchmarks ====
+#
+# bench/NN-name.c measures lab NN's reference solution, linked in; every
+# figure it prints is a ratio measured in the same run, never a pass/fail.
+# bench/ipcbench.c measures every mechanism the labs teach, side by side.
+
+BENCH_LABS := $(filter $(LABS),$(basename $(notdir $(wildcard bench/[0-9][0-9]-*.c))))
+BENCH_BINS := $(patsubst %,$(B)/bench/%,$(BENCH_LABS))
+
+$(B)/bench/%.o: bench/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -Ilabs/$* $(CFLAGS) -c $< -o $@
+
+define bench_rules
+$(B)/bench/$(1): $(B)/bench/$(1).o $(filter-out %/main.o,$(patsubst %.c,$(B)/%.o,$(wildcard \
+	solutions/$(1)/*.c))) $(B)/libipclab.a
+	$$(call say,LD,$$@)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(IPC_LIBS)
+endef
+$(foreach l,$(BENCH_LABS),$(eval $(call bench_rules,$(l))))
+
 # ==== The project's own tests ====
 
 UNIT_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/common/*.c))
@@ -121,7 +141,10 @@ test: all $(B)/tests/common-tests
 	@tests/run
 
 mutants: all
-	@tests/grading.py mutants
+	@LAB=$(LAB) tests/grading.py mutants
+
+bench: all $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
 grade: all
 	$(B)/ipcgrade $(if $(SUBMISSION),-s $(SUBMISSION)) $(LAB)
@@ -154,11 +177,12 @@ help:
 	@echo 'make grade        grade labs/ (LAB=04 for one lab, SUBMISSION=dir for another folder)'
 	@echo 'make run LAB=04   run a lab'"'"'s demo (ARGS="..." passes arguments)'
 	@echo 'make test         run the project'"'"'s own tests'
-	@echo 'make mutants      grade every mutant (planted mistake) and print the kill rate'
+	@echo 'make mutants      grade every mutant (planted mistake) and print the kill rate (LAB=04: one lab)'
+	@echo 'make bench        measure the labs'"'"' reference code: ratios, in one run'
 	@echo 'make suite LAB=04 run a hidden suite on the solution and the skeleton, unsandboxed'
 	@echo 'make setup        install the Debian packages, then build'
 	@echo 'make clean        remove build/'
 
-.PHONY: all test mutants grade run suite setup format clean help
+.PHONY: all test mutants bench grade run suite setup format clean help
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -250,6 +250,14 @@ static void check_ipc(const char *what)
 		      leaked > 3 ? ", ..." : "");
 }
 
+unsigned suite_seed(void)
+{
+	const char *env = getenv("IPCLAB_SEED");
+	unsigned long seed = env ? strtoul(env, NULL, 10) : 1;
+
+	return seed ? (unsigned)seed : 1;
+}
+
 void suite_check_leaks(const char *what)
 {
 	unsigned flags = current ? current->flags : 0;

@@ -123,7 +123,7 @@ static void set_limits(const struct plan *p)
 	set_limit(RLIMIT_FSIZE, 64u << 20);
 	if (!o->isolate)
 		return;
-	set_limit(RLIMIT_NOFILE, 512);
+	set_limit(RLIMIT_NOFILE, 2048);
 	if (o->mem_mb >= 0)
 		set_limit(RLIMIT_AS, (rlim_t)(o->mem_mb ? o->mem_mb : 1024) << 20);
 	if (p->drop || p->userns)

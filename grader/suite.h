@@ -39,8 +39,16 @@ void suite_define(void);
 
 /*
  * Register a test called name worth points, with a timeout in seconds
- * (0: the default), flags from enum suite_flags and a one-line hint shown
- * when it fails. Returns the Check test case to add the test function to.
+ * (0: the default), flags from enum suite_flags and a hint shown when it
+ * fails. Returns the Check test case to add the test function to.
+ *
+ * A hint comes in up to three levels, one a line, revealed one at a time:
+ * a nudge, then the concept and the manual page to read, then the exact
+ * call to fix:
+ *
+ *	"Who else holds the write end?\n"
+ *	"A reader sees EOF only when every write end is closed: pipe(7).\n"
+ *	"Call close(fd[1]) in the parent right after fork()."
  */
 TCase *suite_add(const char *name, int points, double timeout, unsigned flags, const char *hint);
 
@@ -57,5 +65,13 @@ TCase *suite_add(const char *name, int points, double timeout, unsigned flags, c
  * calls it itself to check at a precise moment.
  */
 void suite_check_leaks(const char *what);
+
+/*
+ * The seed of this run, for tests that use randomness (erand48, rand_r):
+ * the grader picks one per run and prints it with a failure, and
+ * `ipcgrade LAB --test NAME --seed N` runs the test again with the same
+ * one. Never 0; 1 when the test runs outside the grader.
+ */
+unsigned suite_seed(void);
 
 #endif

@@ -188,10 +188,18 @@ def check_cache():
 
 # ==== Mutants ====
 
+def wanted_labs():
+    """The labs named by LAB= (make mutants LAB=14), or every lab."""
+    want = os.environ.get("LAB", "").strip()
+    if not want:
+        return catalogue()
+    return [lab for lab in catalogue() if lab.split("-")[0] == want.zfill(2) or lab == want]
+
+
 def mutant_cases():
     base = os.path.join(ROOT, "tests", "mutants")
     for lab in sorted(os.listdir(base)) if os.path.isdir(base) else []:
-        if lab not in catalogue():
+        if lab not in wanted_labs():
             continue
         for name in sorted(os.listdir(os.path.join(base, lab))):
             if name.endswith(".patch"):
@@ -254,7 +262,7 @@ def check_mutants():
             say(ok, what, why)
             killed, total = per_lab.get(lab, (0, 0))
             per_lab[lab] = (killed + bool(ok), total + 1)
-    for lab in catalogue():
+    for lab in wanted_labs():
         killed, total = per_lab.get(lab, (0, 0))
         say(total >= 4, f"lab {lab} has at least 4 mutants", f"it has {total}")
         print(f"kill rate {lab}: {killed}/{total}")
