@@ -145,6 +145,7 @@ mutants: all
 
 bench: all $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@echo "== bench/class.sh"; bench/class.sh
 
 grade: all
 	$(B)/ipcgrade $(if $(SUBMISSION),-s $(SUBMISSION)) $(LAB)

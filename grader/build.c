@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -550,6 +551,42 @@ static int compile_runner(const struct toolkit *tk, const char *tdir, const char
 }
 
 /*
+ * Take the lock on the toolkit's build folder that graders running side by
+ * side share (the mutex covers our own threads). Returns the descriptor
+ * that holds it, or -1 when there is none to take (then we build anyway).
+ */
+static int lock_toolkit(const struct toolkit *tk)
+{
+	char *dir = path_join(tk->build, "grade"), *path = path_join(dir, ".toolkit.lock");
+	int fd = mkdirs(dir) == 0 ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+
+	while (fd >= 0 && flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	free(dir);
+	free(path);
+	return fd;
+}
+
+/* The folder of the toolkit's side of lab: one per folder of hidden suites. */
+static char *toolkit_dir(const struct toolkit *tk, const struct lab *lab)
+{
+	char *default_suites = path_join(tk->root, "grader/suites"), *dir;
+	uint64_t h = 14695981039346656037ull;
+	int r;
+
+	hash_bytes(&h, tk->suites, strlen(tk->suites));
+	if (strcmp(tk->suites, default_suites) == 0)
+		r = asprintf(&dir, "%s/grade/toolkit/%s", tk->build, lab->id);
+	else
+		r = asprintf(&dir, "%s/grade/toolkit-%08x/%s", tk->build,
+			     (unsigned)(h & 0xffffffffu), lab->id);
+	if (r < 0)
+		err_die("asprintf:");
+	free(default_suites);
+	return dir;
+}
+
+/*
  * Build the toolkit's side of lab in tdir (once, under a lock): runner.o,
  * suite.o, the API's symbol list (the globals the pristine skeleton defines)
  * and list-tests, the skeleton linked with the suite, which tells the tests
@@ -568,6 +605,7 @@ static enum build_status toolkit_objects(const struct toolkit *tk, const struct 
 		err_die("asprintf:");
 	const char *incs[] = {grader_dir, common_dir, lab_dir, NULL};
 	pthread_mutex_lock(&toolkit_lock);
+	int lock = lock_toolkit(tk);
 	*hash = toolkit_hash(tk, lab, suite_path, lab_dir);
 	if (stamp_matches(tdir, *hash, &ok) && ok) {
 		st = BUILD_OK; /* a failed toolkit build is always tried again */
@@ -597,6 +635,8 @@ static enum build_status toolkit_objects(const struct toolkit *tk, const struct 
 	free_names(names, n);
 	write_stamp(tdir, *hash, st == BUILD_OK, log);
 out:
+	if (lock >= 0)
+		close(lock); /* and with it the lock */
 	pthread_mutex_unlock(&toolkit_lock);
 	free(suite_path);
 	free(lab_dir);
@@ -720,8 +760,8 @@ enum build_status build_lab(const struct toolkit *tk, const struct lab *lab, con
 	enum build_status st;
 	int n = 0, ok;
 
-	if (asprintf(&tdir, "%s/grade/toolkit/%s", tk->build, lab->id) < 0 ||
-	    asprintf(&out, "%s/grade/%s/%s", tk->build, tag, lab->id) < 0)
+	tdir = toolkit_dir(tk, lab);
+	if (asprintf(&out, "%s/grade/%s/%s", tk->build, tag, lab->id) < 0)
 		err_die("asprintf:");
 	*binary = path_join(out, "tests");
 	st = toolkit_objects(tk, lab, tdir, &hash, &lg);
@@ -760,9 +800,8 @@ done:
 
 char *build_list_binary(const struct toolkit *tk, const struct lab *lab)
 {
-	char *path;
+	char *dir = toolkit_dir(tk, lab), *path = path_join(dir, "list-tests");
 
-	if (asprintf(&path, "%s/grade/toolkit/%s/list-tests", tk->build, lab->id) < 0)
-		err_die("asprintf:");
+	free(dir);
 	return path;
 }

@@ -261,11 +261,11 @@ static void second_opinion(struct work *w, struct test_result *t, const char *bi
 				  .timeout_s = 4 * t->timeout_s + TEST_GRACE,
 				  .slot = slot,
 				  .output_cap = 65536,
-				  .mem_mb = -1};
+				  .mem_mb = -1,
+				  .readonly = w->o->readonly};
 	struct sandbox_outcome out;
 	const char *report;
 
-	(void)w;
 	if (asprintf(&san, "%s-san", binary) < 0)
 		err_die("asprintf:");
 	argv[0] = san;
@@ -302,7 +302,8 @@ static void run_test(struct work *w, int li, int ti, const char *binary, int slo
 				  .results = 1,
 				  .timeout_s = t->timeout_s + TEST_GRACE,
 				  .slot = slot,
-				  .output_cap = 65536};
+				  .output_cap = 65536,
+				  .readonly = w->o->readonly};
 	struct sandbox_outcome out;
 
 	snprintf(data, sizeof(data), "IPCLAB_DATA=%s/labs/%s", w->o->tk->root, l->lab->id);
@@ -319,7 +320,7 @@ static void run_test(struct work *w, int li, int ti, const char *binary, int slo
 	t->output_total = out.output_total;
 	t->duration_ms = out.duration_ms;
 	engine_unlock();
-	if (t->status == TEST_PASS)
+	if (t->status == TEST_PASS && !getenv("IPCLAB_NO_SECOND_OPINION"))
 		second_opinion(w, t, binary, slot);
 	engine_lock();
 	grade_result_tally(w->g);

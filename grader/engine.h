@@ -29,10 +29,11 @@ struct engine_view {
 
 struct engine_opts {
 	const struct toolkit *tk;
-	const char *tag;       /* names the submission's build folder under build/grade/ */
-	int jobs;              /* labs graded at once */
-	int first_slot;        /* sandbox slots (uids) first_slot .. first_slot + jobs - 1 */
-	const char *only_test; /* run only this test (NULL: all) */
+	const char *tag;             /* names the submission's build folder under build/grade/ */
+	int jobs;                    /* labs graded at once */
+	int first_slot;              /* sandbox slots (uids) first_slot .. first_slot + jobs - 1 */
+	const char *only_test;       /* run only this test (NULL: all) */
+	const char *const *readonly; /* folders the tests may not change (NULL-ended) */
 };
 
 /*

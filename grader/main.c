@@ -18,9 +18,11 @@
 
 #include "ipclab.h"
 #include "catalogue.h"
+#include "class.h"
 #include "engine.h"
 #include "report.h"
 #include "sandbox.h"
+#include "submission.h"
 #include "tui.h"
 #include "watch.h"
 
@@ -142,13 +144,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 /* ==== The toolkit and the submission ==== */
 
-static int is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* The toolkit is the folder above build/ipcgrade, unless IPCLAB_ROOT says otherwise. */
 static void find_toolkit(struct toolkit *tk, const char *tests)
 {
@@ -186,66 +181,26 @@ static void find_toolkit(struct toolkit *tk, const char *tests)
 	free(lib);
 }
 
-/* The labs folder of a submission: DIR/labs when DIR is a checkout, else DIR. */
-static char *labs_folder(const char *dir)
+/* The labs o names (all of the catalogue when none), in *n. Exits 2 on a bad name. */
+static const struct lab **select_labs(const struct catalogue *c, const struct options *o, int *n)
 {
-	char *abs = realpath(dir, NULL), *inner;
+	int want = o->nlabs ? o->nlabs : c->n;
+	const struct lab **labs = xcalloc((size_t)want + 1, sizeof(*labs));
 
-	if (!abs || !is_dir(abs)) {
-		free(abs);
-		return NULL;
-	}
-	if (asprintf(&inner, "%s/labs", abs) < 0)
-		err_die("asprintf:");
-	if (is_dir(inner)) {
-		free(abs);
-		return inner;
-	}
-	free(inner);
-	return abs;
-}
-
-/* A build-folder name for a submission: its base name and a hash of its path. */
-static char *submission_tag(const char *path)
-{
-	uint64_t h = 14695981039346656037ull;
-	char *base = xstrdup(path), *tag;
-
-	for (const char *p = path; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	for (char *p = basename(base); *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9')))
-			*p = '_';
-	if (asprintf(&tag, "sub/%.40s-%08x", basename(base), (unsigned)(h & 0xffffffffu)) < 0)
-		err_die("asprintf:");
-	free(base);
-	return tag;
-}
-
-/* Fill g's labs from the selection (all of the catalogue when none). Exits 2 on a bad name. */
-static void select_labs(struct grade_result *g, const struct catalogue *c, const struct options *o,
-			const char *labs_dir)
-{
-	int n = o->nlabs ? o->nlabs : c->n;
-
-	g->labs = xcalloc((size_t)n, sizeof(*g->labs));
-	for (int i = 0; i < n; i++) {
+	*n = 0;
+	for (int i = 0; i < want; i++) {
 		const struct lab *lab = o->nlabs ? catalogue_find(c, o->labs[i]) : &c->labs[i];
 
 		if (!lab)
 			usage_error("no lab '%s' in the catalogue (ipcgrade --list shows them)",
 				    o->labs[i]);
-		for (int j = 0; j < g->nlabs; j++)
-			if (g->labs[j].lab == lab)
+		for (int j = 0; j < *n; j++)
+			if (labs[j] == lab)
 				lab = NULL;
-		if (!lab)
-			continue; /* named twice */
-		g->labs[g->nlabs].lab = lab;
-		if (asprintf(&g->labs[g->nlabs].source_dir, "%s/%s", labs_dir, lab->id) < 0)
-			err_die("asprintf:");
-		g->nlabs++;
+		if (lab) /* else named twice */
+			labs[(*n)++] = lab;
 	}
+	return labs;
 }
 
 /* ==== Showing progress ==== */
@@ -268,62 +223,7 @@ static void stream_changed(void *ctx, const struct grade_result *g, enum engine_
 	}
 }
 
-/* Write the report to path through a temporary file, so it is never half-written. */
-static int write_report_file(const char *path, const struct grade_result *g, int fmt)
-{
-	char *tmp;
-	FILE *f;
-	int r;
-
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		err_die("asprintf:");
-	f = fopen(tmp, "w");
-	if (!f) {
-		err_warn("cannot write %s:", tmp);
-		free(tmp);
-		return -1;
-	}
-	r = report_write(f, g, fmt);
-	if (fclose(f) != 0 || r < 0 || rename(tmp, path) < 0) {
-		err_warn("cannot write %s:", path);
-		unlink(tmp);
-		r = -1;
-	}
-	free(tmp);
-	return r;
-}
-
 /* ==== Grading one submission ==== */
-
-/* Fill g with the labs of o in the submission at labs_dir, none graded yet. */
-static void submission_init(struct grade_result *g, const struct catalogue *c,
-			    const struct options *o, const char *labs_dir)
-{
-	memset(g, 0, sizeof(*g));
-	g->submission = xstrdup(labs_dir);
-	g->sandbox = xstrdup(sandbox_describe());
-	select_labs(g, c, o, labs_dir);
-}
-
-/*
- * Grade the labs of o in the submission at labs_dir into g. With stream,
- * lab blocks are written as they finish. Returns 0, or -1 when the toolkit
- * could not build some lab's tests.
- */
-static int grade(const struct toolkit *tk, const struct catalogue *c, const struct options *o,
-		 const char *labs_dir, struct grade_result *g, struct stream *stream)
-{
-	struct engine_view view = {stream_changed, stream};
-	char *tag = submission_tag(labs_dir);
-	struct engine_opts eo = {.tk = tk, .tag = tag, .jobs = o->jobs, .only_test = o->only_test};
-	int r;
-
-	submission_init(g, c, o, labs_dir);
-	r = engine_grade(&eo, g, &view);
-	grade_result_tally(g);
-	free(tag);
-	return r;
-}
 
 static int all_passed(const struct grade_result *g)
 {
@@ -410,11 +310,18 @@ static int grade_report(const struct engine_opts *eo, const struct options *o,
 static int grade_one(const struct toolkit *tk, const struct catalogue *c, const struct options *o)
 {
 	char *labs_dir = submission_dir(tk, o), *tag = submission_tag(labs_dir);
-	struct engine_opts eo = {.tk = tk, .tag = tag, .jobs = o->jobs, .only_test = o->only_test};
+	int nlabs;
+	const struct lab **labs = select_labs(c, o, &nlabs);
+	struct engine_opts eo = {.tk = tk,
+				 .tag = tag,
+				 .jobs = o->jobs,
+				 .only_test = o->only_test,
+				 .readonly = protected_folders(tk, labs_dir)};
 	struct grade_result g;
 	int fmt = choose_format(o), status;
 
-	submission_init(&g, c, o, labs_dir);
+	submission_init(&g, labs, nlabs, labs_dir);
+	free(labs);
 	if (fmt == FMT_TUI) {
 		status = tui_run(&eo, &g, o->watch);
 		if (status >= 0) {
@@ -434,151 +341,6 @@ static int grade_one(const struct toolkit *tk, const struct catalogue *c, const 
 	grade_result_free(&g);
 	free(labs_dir);
 	free(tag);
-	return status;
-}
-
-/* ==== Grading a class ==== */
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The sub-folders of dir, sorted; *n gets how many. Exits 2 when dir cannot be read. */
-static char **class_members(const char *dir, int *n)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-
-	if (!d) {
-		fprintf(stderr, "ipcgrade: --class %s: %s\n", dir, strerror(errno));
-		exit(2);
-	}
-	*n = 0;
-	while ((e = readdir(d))) {
-		char *path;
-
-		if (e->d_name[0] == '.' || asprintf(&path, "%s/%s", dir, e->d_name) < 0)
-			continue;
-		if (is_dir(path)) {
-			names = realloc(names, (size_t)(*n + 1) * sizeof(*names));
-			if (!names)
-				err_die("realloc:");
-			names[(*n)++] = xstrdup(e->d_name);
-		}
-		free(path);
-	}
-	closedir(d);
-	qsort(names, (size_t)*n, sizeof(*names), by_name);
-	return names;
-}
-
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-/* Write the gradebook (rows[0..done) graded so far) through a temporary file. */
-static void write_gradebook(const char *path, char **names, struct grade_result *rows, int done)
-{
-	char *tmp;
-	FILE *f;
-
-	if (asprintf(&tmp, "%s.tmp", path) < 0 || !(f = fopen(tmp, "w")))
-		err_die("cannot write the gradebook %s:", path);
-	fputs("student", f);
-	for (int i = 0; done > 0 && i < rows[0].nlabs; i++)
-		fprintf(f, ",%s", rows[0].labs[i].lab->id);
-	fputs(",total\n", f);
-	for (int s = 0; s < done; s++) {
-		csv_field(f, names[s]);
-		for (int i = 0; i < rows[s].nlabs; i++)
-			fprintf(f, ",%d", rows[s].labs[i].score);
-		fprintf(f, ",%d\n", rows[s].score);
-	}
-	if (fclose(f) != 0 || rename(tmp, path) < 0)
-		err_die("cannot write the gradebook %s:", path);
-	free(tmp);
-}
-
-/* A student's reports in every format, named after the student. */
-static void student_reports(const char *dir, const char *name, const struct grade_result *g)
-{
-	static const struct {
-		const char *suffix;
-		enum report_format fmt;
-	} kinds[] = {{"txt", FMT_TEXT},
-		     {"json", FMT_JSON},
-		     {"tap", FMT_TAP},
-		     {"junit.xml", FMT_JUNIT},
-		     {"gradescope.json", FMT_GRADESCOPE}};
-	char *path;
-
-	mkdir(dir, 0755);
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (asprintf(&path, "%s/%s.%s", dir, name, kinds[i].suffix) < 0)
-			err_die("asprintf:");
-		write_report_file(path, g, kinds[i].fmt);
-		free(path);
-	}
-}
-
-static int grade_class(const struct toolkit *tk, const struct catalogue *c, const struct options *o)
-{
-	const char *book = o->output ? o->output : "gradebook.csv";
-	char *reports, *copy = xstrdup(book);
-	int n, status = 0;
-	char **names = class_members(o->class_dir, &n);
-	struct grade_result *rows = xcalloc((size_t)(n ? n : 1), sizeof(*rows));
-	struct stopwatch sw;
-
-	if (asprintf(&reports, "%s/reports", dirname(copy)) < 0)
-		err_die("asprintf:");
-	stopwatch_start(&sw);
-	for (int s = 0; s < n; s++) {
-		char *dir, *labs_dir;
-		struct stream quiet = {0};
-
-		if (asprintf(&dir, "%s/%s", o->class_dir, names[s]) < 0)
-			err_die("asprintf:");
-		labs_dir = labs_folder(dir);
-		if (grade(tk, c, o, labs_dir ? labs_dir : dir, &rows[s], &quiet) < 0)
-			status = 2;
-		if (status != 2 && !all_passed(&rows[s]))
-			status = 1;
-		student_reports(reports, names[s], &rows[s]);
-		write_gradebook(book, names, rows, s + 1);
-		double left = stopwatch_ms(&sw) / (s + 1) * (n - s - 1) / 1000;
-		fprintf(stderr, "[%d/%d] %s: %d/%d  (%s; about %.0fs left)\n", s + 1, n, names[s],
-			rows[s].score, rows[s].max_score,
-			labs_dir && strcmp(labs_dir, dir) ? "a checkout with labs/"
-							  : "a labs folder",
-			left);
-		free(dir);
-		free(labs_dir);
-	}
-	if (n == 0)
-		write_gradebook(book, names, rows, 0);
-	fprintf(stderr, "gradebook: %s; reports: %s/\n", book, reports);
-	for (int s = 0; s < n; s++) {
-		grade_result_free(&rows[s]);
-		free(names[s]);
-	}
-	free(rows);
-	free(names);
-	free(reports);
-	free(copy);
 	return status;
 }
 
@@ -606,8 +368,14 @@ int main(int argc, char **argv)
 	if (o.watch && o.class_dir)
 		usage_error("%s", "--watch grades one submission, not a --class");
 	if (o.class_dir) {
+		struct class_opts co = {.dir = o.class_dir,
+					.book = o.output ? o.output : "gradebook.csv",
+					.jobs = o.jobs,
+					.only_test = o.only_test};
+
+		co.labs = select_labs(&c, &o, &co.nlabs);
 		sandbox_guard_signals();
-		return grade_class(&tk, &c, &o);
+		return class_grade(&tk, &co);
 	}
 	return grade_one(&tk, &c, &o);
 }

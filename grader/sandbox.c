@@ -38,6 +38,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,8 +181,106 @@ static void bring_loopback_up(void)
 	close(s);
 }
 
-/* Give the namespace its own /proc, /dev/shm and /dev/mqueue. */
-static void mount_private(void)
+/* Is path inside the folder dir (or dir itself)? */
+static int is_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/*
+ * Remount the mount at path with flags, keeping the flags the kernel locks
+ * in a user namespace (nosuid, nodev, noexec and the atime ones).
+ */
+static int remount(const char *path, unsigned long flags)
+{
+	static const struct {
+		unsigned long st, ms;
+	} kept[] = {{ST_NOSUID, MS_NOSUID},         {ST_NODEV, MS_NODEV},
+		    {ST_NOEXEC, MS_NOEXEC},         {ST_NOATIME, MS_NOATIME},
+		    {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME}};
+	struct statvfs vfs;
+
+	if (statvfs(path, &vfs) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (vfs.f_flag & kept[i].st)
+			flags |= kept[i].ms;
+	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+}
+
+/* Make the folder path and its parents (mkdir -p), with nothing but system calls. */
+static int mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (char *q = buf + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*q = '/';
+	}
+	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * A /tmp of the namespace's own, so that two submissions graded at once
+ * never meet in it, with the working folder mounted back at its own path
+ * when it lives in /tmp. Skipped when the program itself lives in /tmp.
+ */
+static void private_tmp(const struct plan *p)
+{
+	char fdpath[32];
+	int fd;
+
+	if (is_under(p->o->argv[0], "/tmp"))
+		return;
+	fd = is_under(p->cwd, "/tmp") ? open(p->cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (is_under(p->cwd, "/tmp") && fd < 0)
+		child_fail("open the working folder");
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m") < 0)
+		child_fail("mount /tmp");
+	if (fd < 0)
+		return;
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	if (mkdir_parents(p->cwd) < 0 || mount(fdpath, p->cwd, NULL, MS_BIND, NULL) < 0)
+		child_fail("mount the working folder in the private /tmp");
+	close(fd);
+}
+
+/*
+ * Make the folders o->readonly names read-only in this namespace (the
+ * toolkit, the class, the user's home), then the working folder writable
+ * again if it lies in one of them: a submission can change nothing but its
+ * own working folder.
+ */
+static void protect_folders(const struct plan *p)
+{
+	int inside = 0;
+
+	for (const char *const *dir = p->o->readonly; dir && *dir; dir++) {
+		if (access(*dir, F_OK) < 0)
+			continue; /* hidden by the private /tmp, or gone: nothing to protect */
+		if (mount(*dir, *dir, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    remount(*dir, MS_RDONLY) < 0)
+			child_fail("make the toolkit's and the submissions' folders read-only");
+		inside |= is_under(p->cwd, *dir);
+	}
+	if (inside && (mount(p->cwd, p->cwd, NULL, MS_BIND, NULL) < 0 || remount(p->cwd, 0) < 0))
+		child_fail("make the working folder writable");
+}
+
+/* Give the namespace its own /proc, /dev/shm, /dev/mqueue and /tmp; protect the rest. */
+static void mount_private(const struct plan *p)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail("make mounts private");
@@ -191,6 +290,8 @@ static void mount_private(void)
 		child_fail("mount /dev/shm");
 	/* Not every system has /dev/mqueue; mq_open works without it. */
 	mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	private_tmp(p);
+	protect_folders(p);
 }
 
 /* Pid 1 of the namespace: start the target, reap all, report its status. */
@@ -200,7 +301,7 @@ static void run_init(struct plan *p)
 	int status = 0, st;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	mount_private();
+	mount_private(p);
 	bring_loopback_up();
 	target = fork();
 	if (target < 0)

@@ -3,7 +3,8 @@
  * resource limits and its output captured, and leave the machine as it was.
  *
  * Where the kernel allows, the program runs in new PID, IPC, mount and
- * network namespaces (loopback up, a private /dev/shm and /proc): when the
+ * network namespaces (loopback up, a private /dev/shm, /tmp and /proc, the
+ * folders it must not change mounted read-only): when the
  * namespace's first process ends, the kernel kills every process left in
  * it, whatever it did (setsid, double fork). As root, the program also runs
  * as an unprivileged uid of its own, one per job slot, so that the process
@@ -33,6 +34,8 @@ struct sandbox_opts {
 	int slot;          /* the job slot (0..): chooses the uid when running as root */
 	long nproc;        /* RLIMIT_NPROC when isolated (0: a default) */
 	long mem_mb;       /* RLIMIT_AS in MiB when isolated (0: a default; -1: no limit) */
+	const char *const
+	    *readonly; /* folders the program may not change (NULL-ended; namespaces only) */
 };
 
 struct sandbox_outcome {

@@ -7,7 +7,7 @@ catch) and the hostile corpus (submissions that attack the grader), and
 checks what comes back. One line a check on stdout: "PASS: what",
 "FAIL: what -- why" or "SKIP: what -- why"; tests/run counts them.
 
-usage: tests/grading.py [cli|solutions|skeletons|cache|mutants|hostile ...]
+usage: tests/grading.py [cli|solutions|skeletons|cache|mutants|hostile|class ...]
 """
 import concurrent.futures
 import json
@@ -381,8 +381,195 @@ def check_hostile(modes):
         ", ".join(left[:10]))
 
 
+# ==== A class ====
+
+CLASS_LABS = ["01-processes", "04-pipes"]
+
+
+def class_members(base):
+    """The class of tests/grading.py: name -> (files, the row expected or None)."""
+    sol = lambda lab: os.path.join(ROOT, "solutions", lab, student_files(lab)[0])
+    skel = lambda lab: os.path.join(ROOT, "labs", lab, student_files(lab)[0])
+    hostile = lambda case: os.path.join(ROOT, "tests", "hostile", case + ".c")
+    tamper = os.path.join(base, "tamper.c")
+    with open(hostile("tamper")) as f:
+        text = f.read()
+    victim = os.path.join(base, "class", "ada", "01-processes", "processes.c")
+    with open(tamper, "w") as f:  # the tamperer also knows where another student's file is
+        f.write(text.replace('tamper(data, "../../grader/catalogue", 0);',
+                             f'tamper(data, "../../grader/catalogue", 0);\n'
+                             f'\t\ttamper("", "{victim}", 0);'))
+    p01, p04 = "01-processes/processes.c", "04-pipes/pipes.c"
+    return {
+        "ada": ({p01: sol(CLASS_LABS[0]), p04: sol(CLASS_LABS[1])}, [22, 23]),
+        "bob": ({"labs/" + p01: sol(CLASS_LABS[0]), "labs/" + p04: sol(CLASS_LABS[1])}, [22, 23]),
+        "cat": ({p01: skel(CLASS_LABS[0]), p04: skel(CLASS_LABS[1])}, [0, 0]),
+        "dan": ({p01: sol(CLASS_LABS[0]), p04: skel(CLASS_LABS[1])}, [22, 0]),
+        "eve": ({p01: hostile("fork-bomb"), p04: sol(CLASS_LABS[1])}, [None, 23]),
+        "fay": ({p01: hostile("output-flood"), p04: sol(CLASS_LABS[1])}, [None, 23]),
+        "mal": ({p01: tamper, p04: sol(CLASS_LABS[1])}, [3, 23]),
+    }
+
+
+def read_csv(path):
+    import csv
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def run_class(class_dir, book, extra_env=None, wait_for=None):
+    """Grade the class; with wait_for, interrupt it (SIGINT) once stderr shows that many rows."""
+    cmd = [GRADER, "--class", class_dir, "-j", "2", "-o", book] + CLASS_LABS
+    env = dict(os.environ, TMPDIR=HOSTILE_TMP, **(extra_env or {}))
+    if wait_for is None:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+        return p.returncode, p.stdout, p.stderr
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    seen, err = 0, ""
+    for line in p.stderr:
+        err += line
+        seen += line.startswith("[")
+        if seen >= wait_for:
+            p.send_signal(2)
+            break
+    out, rest = p.communicate(timeout=120)
+    return p.returncode, out, err + rest
+
+
+def twin_windows(report_path):
+    with open(report_path) as f:
+        r = json.load(f)
+    return [tuple(map(float, m)) for t in r["labs"][0]["tests"]
+            for m in re.findall(r"held every name from ([\d.]+) to ([\d.]+)", t.get("output") or "")]
+
+
+def check_class_rows(book, members):
+    rows = read_csv(book)
+    say(rows and rows[0] == ["student"] + CLASS_LABS + ["total"],
+        "--class: the gradebook's header is student, the lab ids, total", rows[:1])
+    got = {r[0]: r[1:] for r in rows[1:]}
+    say([r[0] for r in rows[1:]] == sorted(members),
+        "--class: one row a student, in name order", [r[0] for r in rows[1:]])
+    for name, (_, want) in sorted(members.items()):
+        row = got.get(name)
+        ok = row is not None and len(row) == len(CLASS_LABS) + 1
+        ok = ok and all(w is None or int(g) == w for g, w in zip(row, want))
+        ok = ok and sum(int(g) for g in row[:-1]) == int(row[-1])
+        if want[0] is None and ok:  # a hostile lab: zeros and reasons, never full marks
+            ok = int(row[0]) < 22
+        say(ok, f"--class: {name}'s row is right ({', '.join('?' if w is None else str(w) for w in want)})",
+            f"got {row}")
+    return got
+
+
+def twins_at_once(base, mode):
+    """Grade the twins side by side; returns (rows, their windows, their outputs)."""
+    class_dir = os.path.join(base, f"twins-{mode}")
+    twin = os.path.join(ROOT, "tests", "class", "twin.c")
+    for name in ("twin1", "twin2"):
+        make_submission(os.path.join(class_dir, name), {"01-processes/processes.c": twin})
+    book = os.path.join(class_dir, "gradebook.csv")
+    env = {"IPCLAB_SANDBOX": "plain"} if mode == "plain" else {}
+    cmd = [GRADER, "--class", class_dir, "-j", "2", "-o", book, "--test", "test_exit_code_exited", "01"]
+    subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TMPDIR=HOSTILE_TMP, **env),
+                   timeout=300)
+    reports = [os.path.join(class_dir, "reports", f"{n}.json") for n in ("twin1", "twin2")]
+    outputs = ""
+    for r in reports:
+        with open(r) as f:
+            outputs += " ".join(t.get("output") or "" for t in json.load(f)["labs"][0]["tests"])
+    return {r[0]: r[1:] for r in read_csv(book)[1:]}, [twin_windows(r) for r in reports], outputs
+
+
+def check_twins(base):
+    """Two submissions that take the same IPC names, graded at once, never meet."""
+    what = ("--class: two submissions holding the same shm, mq, semaphore, SysV key, port, FIFO "
+            "and /tmp file at the same moment never meet")
+    for attempt in range(3):
+        rows, (w1, w2), outputs = twins_at_once(base, "namespace")
+        if any(a0 < b1 and b0 < a1 for a0, a1 in w1 for b0, b1 in w2):
+            say(rows.get("twin1") == rows.get("twin2") == ["1", "1"], what, f"{rows} {outputs[:300]}")
+            break
+    else:
+        say(False, what, f"the twins were never graded at the same moment: {w1} {w2}")
+    if os.geteuid() == 0:  # without namespaces (and as root, so uids differ) they do meet
+        rows, _, outputs = twins_at_once(base, "plain")
+        say("is taken" in outputs, "--class: without namespaces the same twins collide (the check above can fail)",
+            f"{rows} {outputs[:300]}")
+
+
+def check_class():
+    base = os.path.join(WORK, "class")
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    os.makedirs(HOSTILE_TMP, exist_ok=True)
+    members = class_members(base)
+    class_dir = os.path.join(base, "class")
+    for name, (files, _) in members.items():
+        make_submission(os.path.join(class_dir, name), files)
+    book = os.path.join(base, "gradebook.csv")
+    watched = [os.path.join(ROOT, "grader", "suites", "01-processes.c"),
+               os.path.join(ROOT, "grader", "catalogue"),
+               os.path.join(class_dir, "ada", "01-processes", "processes.c")]
+    before = {p: open(p, "rb").read() for p in watched}
+
+    # Interrupted after two students, then resumed.
+    rc, out, err = run_class(class_dir, book, wait_for=2)
+    rows = read_csv(book) if os.path.exists(book) else []
+    left = [f for f in os.listdir(base) + os.listdir(os.path.join(base, "reports")) if ".tmp" in f]
+    say(rc != 0 and len(rows) >= 3 and all(len(r) == len(CLASS_LABS) + 2 for r in rows) and not left,
+        "--class interrupted by Ctrl-C leaves a whole gradebook of the students done, no temporary file",
+        f"exit {rc}, rows {rows}, temporary files {left}, stderr {err[-300:]}")
+    rc, out, err = run_class(class_dir, book)
+    m = re.search(r"resuming: (\d+) of 7", err)
+    say(m and int(m.group(1)) >= 2, "--class resumes: the students graded before are not graded again",
+        err[-400:])
+    say(rc == 1, "--class exits 1 when some student failed something", f"exit {rc}: {err[-300:]}")
+    got = check_class_rows(book, members)
+
+    # Nothing a student wrote changed anything outside its own folder.
+    changed = [p for p in watched if open(p, "rb").read() != before[p]]
+    say(not changed and not os.path.exists(os.path.join(ROOT, "build", "grade", "tampered")),
+        "--class: the tamperer changed neither the toolkit nor another student's files", changed)
+    with open(os.path.join(base, "reports", "mal.json")) as f:
+        outputs = " ".join(t.get("output") or "" for t in json.load(f)["labs"][0]["tests"])
+    refused = re.findall(r"tamper (\S+): (Read-only file system|Permission denied)", outputs)
+    say(len({r[0] for r in refused}) == 5 and "CHANGED" not in outputs,
+        "--class: the tamperer's report shows each of its five writes refused", outputs[:400])
+
+    check_twins(base)
+
+    # The summary, on stdout and as CSV.
+    summary = read_csv(os.path.join(base, "summary.csv"))
+    by_lab = {r[0]: r for r in summary[1:]}
+    ok = summary[0][:5] == ["lab", "max_points", "students", "mean", "median"]
+    ok = ok and set(by_lab) == set(CLASS_LABS) and by_lab["04-pipes"][2] == "7"
+    pipes_scores = [int(r[1]) for r in got.values()]
+    ok = ok and abs(float(by_lab["04-pipes"][3]) - sum(pipes_scores) / 7) < 0.01
+    ok = ok and int(by_lab["04-pipes"][7]) == pipes_scores.count(23)  # full
+    ok = ok and int(by_lab["04-pipes"][8]) == pipes_scores.count(0)   # zero
+    say(ok, "--class summary.csv: per-lab mean, median, full, zero and distribution", summary)
+    failures = read_csv(os.path.join(base, "failures.csv"))
+    top = failures[1] if len(failures) > 1 else []
+    ok = failures[0] == ["lab", "test", "failed", "attempted", "hint"] and top[:1] == ["01-processes"]
+    ok = ok and all(int(a[2]) >= int(b[2]) for a, b in zip(failures[1:], failures[2:]))
+    say(ok and "Tests failed most often" in out and "Class summary: 7 students" in out,
+        "--class failures.csv and the text summary list the tests failed most often first",
+        f"{failures[:3]} {out[:300]}")
+
+    # A changed file is graded again; the others are not.
+    with open(os.path.join(class_dir, "dan", "04-pipes", "pipes.c"), "w") as f:
+        f.write(open(os.path.join(ROOT, "solutions", "04-pipes", "pipes.c")).read())
+    rc, out, err = run_class(class_dir, book)
+    got = {r[0]: r[1:] for r in read_csv(book)[1:]}
+    say("resuming: 6 of 7" in err and got.get("dan") == ["22", "23", "45"],
+        "--class grades again only the student whose files changed", f"{err[-300:]} {got.get('dan')}")
+    say(not [p for p in leftovers() if "ipclab" in p or "process" in p],
+        "--class leaves no process, IPC object or folder behind", leftovers())
+
+
 def main():
-    sections = sys.argv[1:] or ["cli", "solutions", "skeletons", "cache", "mutants", "hostile"]
+    sections = sys.argv[1:] or ["cli", "solutions", "skeletons", "cache", "mutants", "hostile", "class"]
     for s in sections:
         if s == "cli":
             check_cli()
@@ -396,6 +583,8 @@ def main():
             check_mutants()
         elif s == "hostile":
             check_hostile(["namespace", "plain"])
+        elif s == "class":
+            check_class()
         else:
             print(f"grading.py: unknown section {s}", file=sys.stderr)
             return 2
