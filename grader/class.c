@@ -648,12 +648,12 @@ static void failures(const struct class_run *r, FILE *text, FILE *csv, int show)
 	qsort(t, (size_t)nt, sizeof(*t), by_failures);
 	fprintf(text, "\nTests failed most often, by the students who attempted the lab:\n");
 	for (int j = 0; j < nt && j < show && t[j].failed > 0; j++) {
-		char hint[60];
+		const char *hint = t[j].hint ? t[j].hint : "";
 
-		snprintf(hint, sizeof(hint), "%.*s", (int)strcspn(t[j].hint ? t[j].hint : "", "\n"),
-			 t[j].hint ? t[j].hint : "");
-		fprintf(text, "  %3d of %-3d %-18s %-30s %s\n", t[j].failed, t[j].tried, t[j].lab,
-			t[j].test, hint);
+		fprintf(text, "  %3d of %-3d %s %s\n", t[j].failed, t[j].tried, t[j].lab,
+			t[j].test);
+		if (*hint)
+			fprintf(text, "             hint: %.*s\n", (int)strcspn(hint, "\n"), hint);
 	}
 	if (nt == 0 || t[0].failed == 0)
 		fprintf(text, "  none\n");

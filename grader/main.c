@@ -56,7 +56,7 @@ static const char usage_text[] =
     "                        (default: tui on a terminal, text otherwise)\n"
     "  -o, --output FILE     write the report to FILE instead of stdout\n"
     "      --class DIR       grade every sub-folder of DIR; write a gradebook CSV\n"
-    "  -j, --jobs N          grade up to N labs at once\n"
+    "  -j, --jobs N          grade up to N labs at once (with --class: N students)\n"
     "      --tests DIR       hidden suites from DIR instead of grader/suites\n"
     "      --test NAME       run only the test NAME\n"
     "      --watch           re-grade a lab when its files change\n"
