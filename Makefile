@@ -120,6 +120,10 @@ $(B)/bench/$(1): $(B)/bench/$(1).o $(filter-out %/main.o,$(patsubst %.c,$(B)/%.o
 endef
 $(foreach l,$(BENCH_LABS),$(eval $(call bench_rules,$(l))))
 
+# ipcbench stands alone: it links libipclab only (make bench-ipc).
+$(B)/bench/ipcbench: $(B)/bench/ipcbench.o $(B)/libipclab.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(IPC_LIBS)
+
 # ==== The project's own tests ====
 
 UNIT_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/common/*.c))
@@ -146,6 +150,9 @@ mutants: all
 bench: all $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/class.sh"; bench/class.sh
+
+bench-ipc: $(B)/bench/ipcbench
+	$(B)/bench/ipcbench -o $(B)/bench/ipcbench.png
 
 grade: all
 	$(B)/ipcgrade $(if $(SUBMISSION),-s $(SUBMISSION)) $(LAB)
@@ -180,10 +187,11 @@ help:
 	@echo 'make test         run the project'"'"'s own tests'
 	@echo 'make mutants      grade every mutant (planted mistake) and print the kill rate (LAB=04: one lab)'
 	@echo 'make bench        measure the labs'"'"' reference code: ratios, in one run'
+	@echo 'make bench-ipc    measure every IPC mechanism side by side (chart with gnuplot)'
 	@echo 'make suite LAB=04 run a hidden suite on the solution and the skeleton, unsandboxed'
 	@echo 'make setup        install the Debian packages, then build'
 	@echo 'make clean        remove build/'
 
-.PHONY: all test mutants bench grade run suite setup format clean help
+.PHONY: all test mutants bench bench-ipc grade run suite setup format clean help
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
