@@ -139,7 +139,15 @@ $(B)/tests/common-tests: $(UNIT_OBJS) $(B)/libipclab.a
 
 LAB_DIR = $(firstword $(notdir $(wildcard labs/$(LAB) labs/$(LAB)-* labs/0$(LAB)-*)))
 
-all: $(B)/libipclab.a $(B)/ipcgrade $(DEMOS)
+# The skeletons as they came, kept the first time the toolkit is built, for
+# ipcgrade --reset (a file already here is never replaced).
+PRISTINE := $(patsubst labs/%,$(B)/pristine/%,$(filter-out %/main.c,$(wildcard labs/*/*.c)))
+
+$(B)/pristine/%:
+	@mkdir -p $(@D)
+	@git show HEAD:labs/$* >$@ 2>/dev/null || cp labs/$* $@
+
+all: $(B)/libipclab.a $(B)/ipcgrade $(DEMOS) $(PRISTINE)
 
 test: all $(B)/tests/common-tests
 	@tests/run

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,21 +98,22 @@ static enum test_status status_from(const char *s)
 static int parse_list(struct lab_result *l, char *text)
 {
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-		char *f[5];
+		char *f[6];
 		struct test_result *t;
 
-		if (fields(line, f, 5) != 5 || strcmp(f[0], "test") != 0)
+		if (fields(line, f, 6) != 6 || strcmp(f[0], "test") != 0)
 			return -1;
 		l->tests = realloc(l->tests, (size_t)(l->ntests + 1) * sizeof(*l->tests));
 		if (!l->tests)
 			err_die("realloc:");
 		t = &l->tests[l->ntests++];
 		memset(t, 0, sizeof(*t));
-		unescape(f[4]);
+		unescape(f[5]);
 		t->name = xstrdup(f[1]);
 		t->max_points = atoi(f[2]);
 		t->timeout_s = atof(f[3]);
-		t->hint = xstrdup(f[4]);
+		t->runs = atoi(f[4]) > 1 ? atoi(f[4]) : 1;
+		t->hint = xstrdup(f[5]);
 		t->message = xstrdup("");
 		t->output = xstrdup("");
 	}
@@ -242,7 +244,7 @@ static char *report_message(const char *report)
 /* Run a passing test again under the sanitizer; fail it if a report comes out. */
 static void second_opinion(struct work *w, struct test_result *t, const char *binary, int slot)
 {
-	char *san, data[64] = "IPCLAB_SANITIZER=1";
+	char *san, data[64] = "IPCLAB_SANITIZER=1", seedvar[32];
 	char *argv[] = {NULL, "--run", t->name, NULL};
 	char *envp[] = {"PATH=/usr/bin:/bin",
 			"LANG=C",
@@ -253,6 +255,7 @@ static void second_opinion(struct work *w, struct test_result *t, const char *bi
 			"TSAN_OPTIONS=halt_on_error=1 exitcode=66 report_signal_unsafe=0",
 			"ASAN_OPTIONS=detect_leaks=0 exitcode=66 abort_on_error=0",
 			"UBSAN_OPTIONS=print_stacktrace=1 halt_on_error=1",
+			seedvar,
 			NULL};
 	struct sandbox_opts so = {.argv = argv,
 				  .envp = envp,
@@ -266,6 +269,7 @@ static void second_opinion(struct work *w, struct test_result *t, const char *bi
 	struct sandbox_outcome out;
 	const char *report;
 
+	snprintf(seedvar, sizeof(seedvar), "IPCLAB_SEED=%u", t->seed);
 	if (asprintf(&san, "%s-san", binary) < 0)
 		err_die("asprintf:");
 	argv[0] = san;
@@ -287,15 +291,16 @@ static void second_opinion(struct work *w, struct test_result *t, const char *bi
 	free(san);
 }
 
-static void run_test(struct work *w, int li, int ti, const char *binary, int slot)
+/* Run test ti of lab li once, with seed, into its result. */
+static void run_once(struct work *w, int li, int ti, const char *binary, int slot, unsigned seed)
 {
 	struct lab_result *l = &w->g->labs[li];
 	struct test_result *t = &l->tests[ti];
-	char data[4200], *name = t->name;
+	char data[4200], seedvar[32], *name = t->name;
 	char *argv[] = {(char *)binary, "--run", name, NULL};
 	/* Under the memory limit, glibc's 64 MiB arena a thread would stop the 16th thread. */
 	char *envp[] = {"PATH=/usr/bin:/bin", "LANG=C", "HOME=/tmp", "IPCLAB_RESULT_FD=3",
-			"MALLOC_ARENA_MAX=2", data,     NULL};
+			"MALLOC_ARENA_MAX=2", data,     seedvar,     NULL};
 	struct sandbox_opts so = {.argv = argv,
 				  .envp = envp,
 				  .isolate = 1,
@@ -307,12 +312,10 @@ static void run_test(struct work *w, int li, int ti, const char *binary, int slo
 	struct sandbox_outcome out;
 
 	snprintf(data, sizeof(data), "IPCLAB_DATA=%s/labs/%s", w->o->tk->root, l->lab->id);
-	engine_lock();
-	t->status = TEST_RUNNING;
-	notify(w, EV_TEST_START, li, ti);
-	engine_unlock();
+	snprintf(seedvar, sizeof(seedvar), "IPCLAB_SEED=%u", seed);
 	sandbox_run(&so, &out);
 	engine_lock();
+	t->seed = seed;
 	record_result(t, &out);
 	free(t->output);
 	t->output = out.output;
@@ -320,13 +323,38 @@ static void run_test(struct work *w, int li, int ti, const char *binary, int slo
 	t->output_total = out.output_total;
 	t->duration_ms = out.duration_ms;
 	engine_unlock();
+	sandbox_outcome_free(&out);
+}
+
+/* The seed of run r of a test: the run's seed, then the next ones (never 0). */
+static unsigned run_seed(const struct grade_result *g, int r)
+{
+	unsigned seed = g->seed + (unsigned)r;
+
+	return seed ? seed : 1;
+}
+
+/*
+ * Run test ti of lab li: as many times as it asks (each with its own seed,
+ * stopping at the first failure, whose seed stays in the result), then once
+ * more under the sanitizer when it passed.
+ */
+static void run_test(struct work *w, int li, int ti, const char *binary, int slot)
+{
+	struct test_result *t = &w->g->labs[li].tests[ti];
+
+	engine_lock();
+	t->status = TEST_RUNNING;
+	notify(w, EV_TEST_START, li, ti);
+	engine_unlock();
+	for (int r = 0; r < t->runs && (r == 0 || t->status == TEST_PASS); r++)
+		run_once(w, li, ti, binary, slot, run_seed(w->g, r));
 	if (t->status == TEST_PASS && !getenv("IPCLAB_NO_SECOND_OPINION"))
 		second_opinion(w, t, binary, slot);
 	engine_lock();
 	grade_result_tally(w->g);
 	notify(w, EV_TEST_DONE, li, ti);
 	engine_unlock();
-	sandbox_outcome_free(&out);
 }
 
 /* Ask the toolkit's list binary for the lab's tests. Returns 0, or -1 with l->error set. */
@@ -429,6 +457,16 @@ static void *worker(void *arg)
 	}
 }
 
+/* A seed for a run: different every run, small enough to type. Can't fail. */
+static unsigned pick_seed(void)
+{
+	unsigned seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (unsigned)clock_now_ns() ^ (unsigned)getpid();
+	return seed % 100000 + 1;
+}
+
 int engine_grade(const struct engine_opts *o, struct grade_result *g, const struct engine_view *v)
 {
 	struct work w = {.o = o, .g = g, .v = v};
@@ -438,6 +476,7 @@ int engine_grade(const struct engine_opts *o, struct grade_result *g, const stru
 	int started = 0;
 
 	sandbox_mode(); /* probe once, before the workers start */
+	g->seed = o->seed ? o->seed : g->seed ? g->seed : pick_seed();
 	for (int i = 0; i < jobs; i++) {
 		args[i][0] = &w;
 		args[i][1] = (void *)(long)(o->first_slot + i);

@@ -33,6 +33,7 @@ struct engine_opts {
 	int jobs;                    /* labs graded at once */
 	int first_slot;              /* sandbox slots (uids) first_slot .. first_slot + jobs - 1 */
 	const char *only_test;       /* run only this test (NULL: all) */
+	unsigned seed;               /* the run's seed (0: the result's, else a new one) */
 	const char *const *readonly; /* folders the tests may not change (NULL-ended) */
 };
 

@@ -21,6 +21,7 @@
 #include "class.h"
 #include "engine.h"
 #include "report.h"
+#include "progress.h"
 #include "sandbox.h"
 #include "submission.h"
 #include "tui.h"
@@ -35,6 +36,9 @@ struct options {
 	const char *tests;      /* --tests */
 	const char *only_test;  /* --test */
 	int list;               /* --list */
+	int status;             /* --status */
+	const char *reset;      /* --reset LAB */
+	unsigned seed;          /* --seed */
 	int watch;              /* --watch */
 	char **labs;            /* LAB... */
 	int nlabs;
@@ -59,6 +63,9 @@ static const char usage_text[] =
     "  -j, --jobs N          grade up to N labs at once (with --class: N students)\n"
     "      --tests DIR       hidden suites from DIR instead of grader/suites\n"
     "      --test NAME       run only the test NAME\n"
+    "      --seed N          the seed of tests that use randomness (a failure prints it)\n"
+    "      --status          your progress: each lab's best and last score, and what is next\n"
+    "      --reset LAB       put LAB's skeleton back (your file is kept as a backup)\n"
     "      --watch           re-grade a lab when its files change\n"
     "      --list            print the lab catalogue\n"
     "  -h, --help            show this help\n"
@@ -83,10 +90,14 @@ static void parse_args(int argc, char **argv, struct options *o)
 					      {"test", required_argument, NULL, 't'},
 					      {"watch", no_argument, NULL, 'w'},
 					      {"list", no_argument, NULL, 'l'},
+					      {"status", no_argument, NULL, 'S'},
+					      {"reset", required_argument, NULL, 'R'},
+					      {"seed", required_argument, NULL, 'D'},
 					      {"help", no_argument, NULL, 'h'},
 					      {NULL, 0, NULL, 0}};
 	int c;
 	char *end;
+	unsigned long seed;
 
 	memset(o, 0, sizeof(*o));
 	o->format = -1;
@@ -114,6 +125,20 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'l':
 			o->list = 1;
+			break;
+		case 'S':
+			o->status = 1;
+			break;
+		case 'R':
+			o->reset = optarg;
+			break;
+		case 'D':
+			errno = 0;
+			seed = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || errno || seed == 0 || seed > UINT_MAX)
+				usage_error("--seed wants a number from 1 to 4294967295, not '%s'",
+					    optarg);
+			o->seed = (unsigned)seed;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -316,15 +341,19 @@ static int grade_one(const struct toolkit *tk, const struct catalogue *c, const 
 				 .tag = tag,
 				 .jobs = o->jobs,
 				 .only_test = o->only_test,
+				 .seed = o->seed,
 				 .readonly = protected_folders(tk, labs_dir)};
 	struct grade_result g;
+	struct progress p;
 	int fmt = choose_format(o), status;
 
 	submission_init(&g, labs, nlabs, labs_dir);
 	free(labs);
+	progress_load(&p, labs_dir);
 	if (fmt == FMT_TUI) {
-		status = tui_run(&eo, &g, o->watch);
+		status = tui_run(&eo, &g, o->watch, &p);
 		if (status >= 0) {
+			progress_free(&p);
 			grade_result_free(&g);
 			free(labs_dir);
 			free(tag);
@@ -338,10 +367,42 @@ static int grade_one(const struct toolkit *tk, const struct catalogue *c, const 
 	}
 	sandbox_guard_signals(); /* Ctrl-C leaves no test process and no folder behind */
 	status = grade_report(&eo, o, &g, fmt);
+	progress_update(&p, &g);
+	progress_save(&p); /* a read-only submission keeps no progress: not an error */
+	progress_free(&p);
 	grade_result_free(&g);
 	free(labs_dir);
 	free(tag);
 	return status;
+}
+
+/* --status: the progress kept in the submission, and the next lab. */
+static int show_status(const struct toolkit *tk, const struct catalogue *c, const struct options *o)
+{
+	char *labs_dir = submission_dir(tk, o);
+	struct progress p;
+
+	progress_load(&p, labs_dir);
+	printf("Progress of %s (kept in %s)\n\n", labs_dir, p.path);
+	progress_print(&p, c, stdout);
+	progress_free(&p);
+	free(labs_dir);
+	return 0;
+}
+
+/* --reset LAB: the skeleton back, the student's file kept. */
+static int reset_lab(const struct toolkit *tk, const struct catalogue *c, const struct options *o)
+{
+	const struct lab *lab = catalogue_find(c, o->reset);
+	char *labs_dir;
+	int r;
+
+	if (!lab)
+		usage_error("no lab '%s' in the catalogue (ipcgrade --list shows them)", o->reset);
+	labs_dir = submission_dir(tk, o);
+	r = submission_reset(tk, lab, labs_dir, stdout);
+	free(labs_dir);
+	return r < 0 ? 2 : 0;
 }
 
 int main(int argc, char **argv)
@@ -367,6 +428,12 @@ int main(int argc, char **argv)
 	}
 	if (o.watch && o.class_dir)
 		usage_error("%s", "--watch grades one submission, not a --class");
+	if ((o.status || o.reset) && o.class_dir)
+		usage_error("%s", "--status and --reset are for one submission, not a --class");
+	if (o.status)
+		return show_status(&tk, &c, &o);
+	if (o.reset)
+		return reset_lab(&tk, &c, &o);
 	if (o.class_dir) {
 		struct class_opts co = {.dir = o.class_dir,
 					.book = o.output ? o.output : "gradebook.csv",

@@ -46,7 +46,10 @@ struct test_result {
 	char *hint;          /* what to look at */
 	char *output;        /* what it printed (capped) */
 	size_t output_total; /* bytes it printed in all (more than kept: cut) */
+	char *xray;          /* its processes when it failed (timeout, leak), or NULL */
 	long duration_ms;
+	int runs;      /* how many times it runs, each with its own seed (SUITE_SEEDED: 3) */
+	unsigned seed; /* the seed of its last run: the failing one, when it failed */
 };
 
 struct lab_result {
@@ -64,6 +67,7 @@ struct lab_result {
 struct grade_result {
 	char *submission; /* the submission folder */
 	char *sandbox;    /* how tests were isolated */
+	unsigned seed;    /* the run's seed (tests' seeds are seed, seed + 1, ...) */
 	struct lab_result *labs;
 	int nlabs;
 	int score, max_score;

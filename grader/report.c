@@ -9,6 +9,7 @@
 #include "report.h"
 
 #define OUTPUT_LINES 12 /* lines of a failed test's output shown in text */
+#define XRAY_LINES   40 /* lines of a failed test's X-ray shown in text (all of it) */
 
 /* ==== Escaping ==== */
 
@@ -162,7 +163,17 @@ static const char *lab_verdict(const struct lab_result *l)
 	return l->score == l->max_score ? "PASS" : "FAIL";
 }
 
-static void text_test(FILE *f, const struct test_result *t, int color)
+/* The hint's levels after the first, for the line that says they exist. */
+static int more_hints(const char *hint)
+{
+	int n = 0;
+
+	for (const char *p = strchr(hint, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		n++;
+	return n;
+}
+
+static void text_test(FILE *f, const struct lab_result *l, const struct test_result *t, int color)
 {
 	char label[16];
 
@@ -176,12 +187,25 @@ static void text_test(FILE *f, const struct test_result *t, int color)
 	fputc('\n', f);
 	if (!test_failed(t) || t->status == TEST_SKIPPED)
 		return;
-	wrapped(f, "           ", t->message, 88, 10);
+	/* A message with a diff (suite_same_text) keeps its lines. */
+	wrapped(f, "           ", t->message, 88, strstr(t->message, "\n--- expected\n") ? 40 : 10);
 	if (t->hint[0]) {
 		char hint[512];
+		int more = more_hints(t->hint);
 
-		snprintf(hint, sizeof(hint), "hint: %s", t->hint);
+		snprintf(hint, sizeof(hint), "hint: %.*s", (int)strcspn(t->hint, "\n"), t->hint);
 		wrapped(f, "           ", hint, 88, 4);
+		if (more)
+			fprintf(f,
+				"           (%d more hint%s: press h in the TUI, one at a time)\n",
+				more, more > 1 ? "s" : "");
+	}
+	if (t->seed)
+		fprintf(f, "           re-run just this: build/ipcgrade %.2s --test %s --seed %u\n",
+			l->lab->id, t->name, t->seed);
+	if (t->xray) {
+		fprintf(f, "           X-ray at the moment it failed:\n");
+		indented(f, "             ", t->xray, XRAY_LINES);
 	}
 	if (t->output[0]) {
 		fprintf(f, "           output%s:\n",
@@ -207,7 +231,7 @@ void report_text_lab(FILE *f, const struct grade_result *g, int li, int color)
 	for (int i = 0; i < l->ntests; i++) {
 		skipped += l->tests[i].status == TEST_SKIPPED;
 		if (l->state == LAB_DONE)
-			text_test(f, &l->tests[i], color);
+			text_test(f, l, &l->tests[i], color);
 	}
 	if (l->state != LAB_DONE && l->ntests)
 		fprintf(f, "   %d tests not run.\n", skipped);
@@ -297,8 +321,12 @@ static void json_test(FILE *f, const struct test_result *t)
 	json_str(f, t->hint);
 	fputs(",\n         \"output\": ", f);
 	json_str(f, t->output);
-	fprintf(f, ", \"output_truncated\": %s, \"duration_ms\": %ld}",
-		output_cut(t) ? "true" : "false", t->duration_ms);
+	if (t->xray) {
+		fputs(",\n         \"xray\": ", f);
+		json_str(f, t->xray);
+	}
+	fprintf(f, ", \"output_truncated\": %s, \"duration_ms\": %ld, \"seed\": %u}",
+		output_cut(t) ? "true" : "false", t->duration_ms, t->seed);
 }
 
 static void json_lab(FILE *f, const struct lab_result *l)
@@ -330,6 +358,7 @@ static void write_json(FILE *f, const struct grade_result *g)
 	json_str(f, g->submission);
 	fputs(",\n  \"sandbox\": ", f);
 	json_str(f, g->sandbox);
+	fprintf(f, ", \"seed\": %u", g->seed);
 	fprintf(f, ",\n  \"score\": %d,\n  \"max_score\": %d,\n  \"labs\": [\n", g->score,
 		g->max_score);
 	for (int i = 0; i < g->nlabs; i++) {

@@ -500,6 +500,130 @@ static long process_limit(void)
 	return (long)rl.rlim_cur;
 }
 
+/* ==== Comparing text: a unified diff for the message ==== */
+
+#define DIFF_LINES   400 /* lines compared at most (after the common head and tail) */
+#define DIFF_CONTEXT 2   /* unchanged lines shown around a change */
+#define DIFF_SHOWN   24  /* diff lines shown at most */
+
+struct text_lines {
+	const char *at[DIFF_LINES + 1]; /* where each line starts */
+	int len[DIFF_LINES + 1];        /* its length, without the newline */
+	int n;
+};
+
+/* Cut text into at most DIFF_LINES lines, from line skip on. */
+static void split_lines(const char *text, size_t size, int skip, struct text_lines *L)
+{
+	const char *p = text, *end = text + size;
+
+	L->n = 0;
+	for (int line = 0; p < end && L->n < DIFF_LINES; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+
+		if (line >= skip) {
+			L->at[L->n] = p;
+			L->len[L->n++] = (int)(stop - p);
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+static int same_line(const struct text_lines *a, int i, const struct text_lines *b, int j)
+{
+	return a->len[i] == b->len[j] && memcmp(a->at[i], b->at[j], (size_t)a->len[i]) == 0;
+}
+
+/* Append one diff line (mark, then the line cut to 100 bytes) to out. */
+static void diff_line(char *out, size_t size, char mark, const char *s, int len)
+{
+	size_t o = strlen(out);
+
+	if (mark == '@') /* a gap between two changes */
+		snprintf(out + o, size - o, "\n@@");
+	else
+		snprintf(out + o, size - o, "\n%c %.*s%s", mark, len > 100 ? 100 : len, s,
+			 len > 100 ? "..." : "");
+}
+
+/*
+ * A unified diff of a and b (whose first skip lines are equal) into out:
+ * longest common subsequence by dynamic programming, then a walk that prints
+ * changes with DIFF_CONTEXT lines around them, DIFF_SHOWN lines at most.
+ */
+static void unified_diff(const struct text_lines *a, const struct text_lines *b, int skip,
+			 char *out, size_t size)
+{
+	static unsigned short lcs[DIFF_LINES + 1][DIFF_LINES + 1];
+	int i = 0, j = 0, shown = 0, last = -100;
+
+	for (int x = a->n; x >= 0; x--)
+		for (int y = b->n; y >= 0; y--)
+			lcs[x][y] =
+			    x == a->n || y == b->n ? 0
+			    : same_line(a, x, b, y)
+				? lcs[x + 1][y + 1] + 1
+				: (lcs[x + 1][y] > lcs[x][y + 1] ? lcs[x + 1][y] : lcs[x][y + 1]);
+	snprintf(out, size, "--- expected\n+++ got");
+	while ((i < a->n || j < b->n) && shown < DIFF_SHOWN) {
+		int change = !(i < a->n && j < b->n && same_line(a, i, b, j));
+		int near = 0;
+
+		for (int k = 1; !change && k <= DIFF_CONTEXT && !near; k++)
+			near = i + k <= a->n && j + k <= b->n &&
+			       (i + k == a->n || j + k == b->n || !same_line(a, i + k, b, j + k));
+		if (!change && (near || i - last <= DIFF_CONTEXT)) {
+			if (i - last > DIFF_CONTEXT + 1 && last >= -1)
+				diff_line(out, size, '@', "", 0);
+			diff_line(out, size, ' ', a->at[i], a->len[i]);
+			i++, j++, shown++;
+			continue;
+		}
+		if (!change) {
+			i++, j++;
+			continue;
+		}
+		if (j < b->n && (i == a->n || lcs[i][j + 1] >= lcs[i + 1][j]))
+			diff_line(out, size, '+', b->at[j], b->len[j]), j++;
+		else
+			diff_line(out, size, '-', a->at[i], a->len[i]), i++;
+		last = i;
+		shown++;
+	}
+	if (i < a->n || j < b->n)
+		snprintf(out + strlen(out), size - strlen(out), "\n  (more differences follow)");
+	if (skip)
+		snprintf(out + strlen(out), size - strlen(out),
+			 "\n  (the first %d lines are the same)", skip);
+}
+
+void suite_same_text(const char *what, const char *expected, size_t elen, const char *got,
+		     size_t glen)
+{
+	static struct text_lines a, b;
+	static char diff[4096];
+	int skip = 0;
+	const char *p = expected, *q = got;
+
+	if (elen == glen && memcmp(expected, got, elen) == 0)
+		return;
+	/* Skip the lines both start with, so that the diff begins near the first change. */
+	while (p < expected + elen && q < got + glen) {
+		const char *nl = memchr(p, '\n', (size_t)(expected + elen - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : 0;
+
+		if (!nl || q + n > got + glen || memcmp(p, q, n) != 0)
+			break;
+		p += n, q += n, skip++;
+	}
+	skip = skip > DIFF_CONTEXT ? skip - DIFF_CONTEXT : 0;
+	split_lines(expected, elen, skip, &a);
+	split_lines(got, glen, skip, &b);
+	unified_diff(&a, &b, skip, diff, sizeof(diff));
+	ck_abort_msg("%s. Expected %zu bytes, got %zu:\n%s", what, elen, glen, diff);
+}
+
 /* ==== Records ==== */
 
 /* Write s with tabs, newlines and backslashes escaped, so a record stays one line. */
@@ -525,7 +649,8 @@ static void emit(FILE *out, const char *kind, const struct test_def *t, const ch
 		fprintf(out, "%s\t", status);
 		put_escaped(out, msg);
 	} else {
-		fprintf(out, "%d\t%g\t", t->points, t->timeout);
+		fprintf(out, "%d\t%g\t%d\t", t->points, t->timeout,
+			t->flags & SUITE_SEEDED ? 3 : 1);
 		put_escaped(out, t->hint);
 	}
 	fputc('\n', out);

@@ -5,6 +5,8 @@
 #ifndef SUBMISSION_H
 #define SUBMISSION_H
 
+#include <stdio.h>
+
 #include "build.h"
 #include "catalogue.h"
 #include "model.h"
@@ -32,5 +34,15 @@ const char *const *protected_folders(const struct toolkit *tk, const char *submi
 
 /* Write the report to path through a temporary file, so it is never half-written. Returns 0, or -1. */
 int write_report_file(const char *path, const struct grade_result *g, enum report_format fmt);
+
+/*
+ * Put the pristine skeleton of lab back in the submission at labs_dir, each
+ * file the student changed first saved beside it as NAME.c.backup-DATE
+ * (which the build ignores). The pristine copy is the one `make` kept in
+ * build/pristine/, else the toolkit's last commit. Says what it did on out.
+ * Returns 0, or -1 after saying why on stderr.
+ */
+int submission_reset(const struct toolkit *tk, const struct lab *lab, const char *labs_dir,
+		     FILE *out);
 
 #endif

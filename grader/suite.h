@@ -32,6 +32,7 @@ enum suite_flags {
 	SUITE_NO_CHILD_CHECK = 1 << 1,  /* the test leaves children on purpose */
 	SUITE_NO_THREAD_CHECK = 1 << 2, /* the test leaves threads on purpose */
 	SUITE_NO_IPC_CHECK = 1 << 3,    /* the test leaves IPC objects on purpose */
+	SUITE_SEEDED = 1 << 4,          /* draws from suite_seed(): run three times, three seeds */
 };
 
 /* Each suite file defines this: it declares the tests with SUITE_TEST. */
@@ -70,8 +71,19 @@ void suite_check_leaks(const char *what);
  * The seed of this run, for tests that use randomness (erand48, rand_r):
  * the grader picks one per run and prints it with a failure, and
  * `ipcgrade LAB --test NAME --seed N` runs the test again with the same
- * one. Never 0; 1 when the test runs outside the grader.
+ * one. Never 0; 1 when the test runs outside the grader. A test that
+ * depends on it says so with SUITE_SEEDED: the grader then runs it with
+ * three seeds, so that a pass by luck is caught.
  */
 unsigned suite_seed(void);
+
+/*
+ * Fail the current test unless got (glen bytes) is expected (elen bytes),
+ * with a message that starts with what ("`cat f | wc -l`: the output
+ * differs from /bin/sh's") and shows a unified diff of the two, line by
+ * line, trimmed to the first differences. The grader colours it.
+ */
+void suite_same_text(const char *what, const char *expected, size_t elen, const char *got,
+		     size_t glen);
 
 #endif

@@ -14,6 +14,7 @@
  * to the same pipe; the crash handler writes the terminal's reset strings,
  * saved in advance, with write(2).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
@@ -33,6 +34,7 @@
 
 #include "ipclab.h"
 #include "sandbox.h"
+#include "submission.h"
 #include "tui.h"
 #include "watch.h"
 
@@ -124,7 +126,9 @@ struct tui {
 	int detail_top;                /* the first line shown of the detail */
 	int detail_n;                  /* lines of the detail at the last draw */
 	int labs_h, tests_h, detail_h; /* rows of each pane at the last draw */
-	int show_hint;                 /* hints shown in the detail */
+	struct progress *p;            /* the student's progress, saved as labs finish */
+	int confirm_reset;             /* a y now resets the selected lab */
+	int show_solution;             /* the detail screen shows the lab's reference solution */
 	int moved;                     /* the user has moved the selection */
 	int was_busy;                  /* grading was under way at the last wake */
 	int spin;                      /* the spinner's phase */
@@ -172,27 +176,23 @@ static struct sigaction curses_winch; /* ncurses' own SIGWINCH handler, called f
 
 static const char *const help_text[] = {
     "Keys",
-    "  Up/Down, j/k      move the selection; in the detail, scroll",
-    "  PgUp/PgDn         move or scroll a page",
-    "  Home/End, g/G     first, last",
-    "  Tab, Shift-Tab    next, previous pane: labs, tests, detail",
-    "  Enter             open: a lab's tests, then a test's whole detail",
-    "  Esc, Backspace    back",
-    "  r                 grade the selected lab again",
-    "  a                 grade every lab again",
-    "  h                 show or hide the hint of a failed test",
-    "  w                 watch on or off: saving a lab's .c or .h file grades it again",
-    "  ?                 this help",
-    "  q                 quit (the exit status says whether every test passed)",
+    "  Up/Down, j/k  move; in the detail, scroll    PgUp/PgDn, g/G  a page, first, last",
+    "  Tab, S-Tab    next, previous pane            Enter, Esc      open, back",
+    "  r             grade the selected lab again   a               grade every lab again",
+    "  h             a failed test's hint, one level at a time: a nudge, the idea, the fix",
+    "  n             the next lab not passed yet    w               watch: a save re-grades",
+    "  s             the lab's reference solution, once every test of it passes",
+    "  R             put the lab's skeleton back (asks first; your file is kept)",
+    "  ?             this help                      q               quit",
     "",
     "A lab's status",
-    "  pass              every test passed",
-    "  fail              some test failed: select it to see why",
-    "  build error       the code did not compile: the detail shows the compiler's messages",
-    "  building/running  being graded now: results appear as each test finishes",
-    "  queued            waiting for its turn",
-    "  not yet run       press r to grade it",
+    "  pass          every test passed",
+    "  fail          some test failed: select it to see why",
+    "  build error   the code did not compile: the detail shows the compiler's messages",
+    "  running       being graded now: results appear as each test finishes",
+    "  queued        waiting for its turn; not yet run: press r to grade it",
     "",
+    "Your progress (best scores, hints opened) is kept in labs/.ipclab-progress.",
     "Press any key to go back.",
 };
 
@@ -734,6 +734,81 @@ static void detail_output(struct lines *L, const struct test_result *x)
 	add_text(L, C_NORMAL, "| ", x->output, 0);
 }
 
+/* A failure's message; a diff in it (suite_same_text) line by line, in colour. */
+static void detail_message(struct lines *L, enum colour c, const char *msg)
+{
+	const char *diff = strstr(msg, "\n--- expected\n");
+	char *head, line[256];
+
+	if (!diff) {
+		add_text(L, c, "", msg, 1);
+		return;
+	}
+	head = strndup(msg, (size_t)(diff - msg));
+	if (!head)
+		err_die("strndup:");
+	add_text(L, c, "", head, 1);
+	free(head);
+	for (const char *p = diff + 1; *p;) {
+		size_t n = strcspn(p, "\n");
+		enum colour lc = *p == '-' && p[1] == ' '              ? C_FAIL
+				 : *p == '+' && p[1] == ' '            ? C_PASS
+				 : *p == '@' || *p == '-' || *p == '+' ? C_TITLE
+								       : C_NORMAL;
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		add_text(L, lc, "", line, 0);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* How many levels a hint has: one a line. */
+static int hint_levels(const char *hint)
+{
+	int n = *hint != '\0';
+
+	for (const char *p = strchr(hint, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		n++;
+	return n;
+}
+
+/* The levels of the hint opened so far, and how to open the next. */
+static void detail_hints(struct tui *t, struct lines *L, const struct test_result *x)
+{
+	int levels = hint_levels(x->hint);
+	int shown = progress_hint_level(t->p, sel_lab(t)->lab->id, x->name);
+	const char *h = x->hint;
+	char head[32], text[1024];
+
+	add_blank(L);
+	shown = shown > levels ? levels : shown;
+	for (int i = 0; i < shown; i++) {
+		size_t n = strcspn(h, "\n");
+
+		snprintf(head, sizeof(head), "Hint %d/%d: ", i + 1, levels);
+		snprintf(text, sizeof(text), "%.*s", (int)n, h);
+		add_text(L, C_HINT, head, text, 1);
+		h += n + (h[n] == '\n');
+	}
+	if (shown == 0)
+		add_text(L, C_IDLE, "",
+			 levels > 1 ? "Press h for a hint: a nudge first, the fix last."
+				    : "Press h for a hint.",
+			 1);
+	else if (shown < levels)
+		add_text(L, C_IDLE, "", "Press h for the next hint.", 0);
+}
+
+/* What the test's processes held when it failed (a timeout, a leak), when the runner took it. */
+static void detail_xray(struct lines *L, const struct test_result *x)
+{
+	if (!x->xray || !test_failed(x))
+		return;
+	add_blank(L);
+	add_text(L, C_LABEL, "", "X-ray at the moment it failed:", 0);
+	add_text(L, C_NORMAL, "  ", x->xray, 0);
+}
+
 static void detail_test(struct tui *t, struct lines *L, const struct test_result *x)
 {
 	enum colour c;
@@ -751,15 +826,55 @@ static void detail_test(struct tui *t, struct lines *L, const struct test_result
 	else if (x->status == TEST_PASS)
 		add_text(L, C_PASS, "", "Passed.", 0);
 	else
-		add_text(L, c, "", x->message[0] ? x->message : "(no message)", 1);
-	if (test_failed(x) && x->hint[0]) {
-		add_blank(L);
-		if (t->show_hint)
-			add_text(L, C_HINT, "Hint: ", x->hint, 1);
-		else
-			add_text(L, C_IDLE, "", "Press h to show the hint.", 0);
-	}
+		detail_message(L, c, x->message[0] ? x->message : "(no message)");
+	if (test_failed(x) && x->hint[0])
+		detail_hints(t, L, x);
+	detail_xray(L, x);
 	detail_output(L, x);
+}
+
+static int is_solution_file(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 2 && strcmp(e->d_name + n - 2, ".c") == 0 && strcmp(e->d_name, "main.c") != 0;
+}
+
+/* The lab's reference solution, file by file. */
+static void detail_solution(struct tui *t, struct lines *L, const struct lab_result *l)
+{
+	char *dir;
+	struct dirent **names;
+	int n;
+
+	if (asprintf(&dir, "%s/solutions/%s", t->eo->tk->root, l->lab->id) < 0)
+		err_die("asprintf:");
+	n = scandir(dir, &names, is_solution_file, alphasort);
+	add_text(L, C_LABEL, "", "The reference solution: one good answer among several.", 1);
+	add_text(L, C_IDLE, "",
+		 "Compare it with yours: what does it do more simply? Esc goes back.", 1);
+	for (int i = 0; i < n; i++) {
+		char *path, *text;
+		int fd;
+
+		if (asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0)
+			err_die("asprintf:");
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		text = fd >= 0 ? io_slurp(fd, 1 << 20, NULL) : NULL;
+		if (fd >= 0)
+			close(fd);
+		add_blank(L);
+		add_text(L, C_TITLE, "", path + strlen(t->eo->tk->root) + 1, 0);
+		add_text(L, C_NORMAL, "  ", text ? text : "(cannot be read)", 0);
+		free(text);
+		free(path);
+		free(names[i]);
+	}
+	if (n < 0)
+		add_text(L, C_FAIL, "", "No reference solution in this copy of the toolkit.", 0);
+	else
+		free(names);
+	free(dir);
 }
 
 /* Fill L with the detail of the selection. */
@@ -770,7 +885,9 @@ static void detail_build(struct tui *t, struct lines *L, int width)
 
 	memset(L, 0, sizeof(*L));
 	L->width = width;
-	if (!l)
+	if (l && t->show_solution && t->screen == SCREEN_DETAIL)
+		detail_solution(t, L, l);
+	else if (!l)
 		add_text(L, C_IDLE, "", "No labs to grade.", 0);
 	else if (l->state == LAB_BUILD_ERROR || l->state == LAB_ERROR)
 		detail_build_error(L, l);
@@ -857,9 +974,9 @@ static void progress_text(struct tui *t, char *buf, size_t size)
 
 static void draw_footer(struct tui *t, int busy)
 {
-	static const char *const keys[] = {"j/k", "move",   "Tab", "pane", "Enter", "open",
-					   "r",   "re-run", "a",   "all",  "h",     "hint",
-					   "w",   "watch",  "?",   "help", "q",     "quit"};
+	static const char *const keys[] = {
+	    "j/k", "move", "Tab", "pane", "Enter", "open",  "r", "re-run", "a", "all",
+	    "h",   "hint", "n",   "next", "w",     "watch", "?", "help",   "q", "quit"};
 	char text[256];
 	int x = 0;
 
@@ -1222,6 +1339,135 @@ static void pick_first_problem(struct tui *t)
 		select_lab(t, pick);
 }
 
+/* ==== Progress, hints, reset and the solution ==== */
+
+/* Keep the progress of a run that ended: best scores, last scores. */
+static void save_progress(struct tui *t)
+{
+	engine_lock();
+	progress_update(t->p, t->g);
+	engine_unlock();
+	if (progress_save(t->p) < 0 && !t->note[0])
+		set_note(t, "Your progress cannot be saved in %s: %s", t->p->path, strerror(errno));
+}
+
+/* Open the next level of the selected failed test's hint (after the last: close them). */
+static int next_hint(struct tui *t)
+{
+	const struct test_result *x = sel_test(t);
+	int levels, level;
+
+	if (!x || !test_failed(x) || !x->hint[0]) {
+		set_note(t, "%s", "Hints are for failed tests: select one first.");
+		return ACT_REDRAW;
+	}
+	levels = hint_levels(x->hint);
+	level = progress_hint_level(t->p, sel_lab(t)->lab->id, x->name) + 1;
+	level = level > levels ? 0 : level;
+	progress_set_hint_level(t->p, sel_lab(t)->lab->id, x->name, level);
+	progress_save(t->p);
+	if (level)
+		set_note(t, "Hint %d of %d.%s", level, levels,
+			 level < levels ? " Press h again for the next." : "");
+	else
+		set_note(t, "%s", "Hints closed; h opens them again.");
+	return ACT_REDRAW;
+}
+
+/* True when lab i is not passed: by this run's result, or else by the progress kept. */
+static int unfinished(struct tui *t, int i)
+{
+	const struct lab_result *l = &t->g->labs[i];
+
+	if (l->state == LAB_DONE)
+		return l->score < l->max_score || l->max_score == 0;
+	if (l->state == LAB_BUILD_ERROR || l->state == LAB_ERROR)
+		return 1;
+	return !progress_passed(t->p, l->lab->id);
+}
+
+/* Select the next lab not passed yet, after the selected one (wrapping). */
+static int next_unfinished(struct tui *t)
+{
+	int n = t->g->nlabs, found = -1;
+
+	engine_lock();
+	for (int k = 1; k <= n && found < 0; k++)
+		if (unfinished(t, (t->lab + k) % n))
+			found = (t->lab + k) % n;
+	engine_unlock();
+	t->moved = 1;
+	if (found < 0) {
+		set_note(t, "%s", "Every lab here is passed.");
+		return ACT_REDRAW;
+	}
+	t->pane = PANE_LABS;
+	return select_lab(t, found);
+}
+
+/* The reference solution, once the lab is passed (or when IPCLAB_SHOW_SOLUTIONS is set). */
+static int show_solution(struct tui *t)
+{
+	const struct lab_result *l = sel_lab(t);
+	const char *env = getenv("IPCLAB_SHOW_SOLUTIONS");
+
+	if (!l)
+		return ACT_NONE;
+	if (!progress_passed(t->p, l->lab->id) && !(env && *env && strcmp(env, "0") != 0)) {
+		set_note(t, "The reference solution of %s opens once every test of it passes.",
+			 l->lab->id);
+		return ACT_REDRAW;
+	}
+	t->show_solution = 1;
+	t->detail_top = 0;
+	t->screen = SCREEN_DETAIL;
+	return ACT_REDRAW;
+}
+
+static int ask_reset(struct tui *t)
+{
+	if (!sel_lab(t))
+		return ACT_NONE;
+	t->confirm_reset = 1;
+	set_note(
+	    t,
+	    "Put the skeleton of %s back? Your file is kept as a backup. y: yes, any other key: no",
+	    sel_lab(t)->lab->id);
+	t->note_until = now_ms() + 600000;
+	return ACT_REDRAW;
+}
+
+/* The answer to ask_reset: y resets the lab and grades it again. */
+static int answer_reset(struct tui *t, int ch)
+{
+	const struct lab_result *l = sel_lab(t);
+	char *said = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	t->confirm_reset = 0;
+	if (ch != 'y' && ch != 'Y') {
+		set_note(t, "%s", "Nothing was reset.");
+		return ACT_REDRAW;
+	}
+	if (queue_busy(&t->q)) {
+		set_note(t, "%s", "Grading is under way: reset once it ends.");
+		return ACT_REDRAW;
+	}
+	out = open_memstream(&said, &len);
+	if (!out || submission_reset(t->eo->tk, l->lab, t->g->submission, out) < 0)
+		set_note(t, "%s could not be reset: see the backup beside your file.", l->lab->id);
+	else
+		set_note(t, "%s is the skeleton again; your file was kept as NAME.c.backup-DATE.",
+			 l->lab->id);
+	if (out)
+		fclose(out);
+	free(said);
+	t->note_until = now_ms() + 8000;
+	queue_ask(&t->q, t->lab);
+	return ACT_REDRAW;
+}
+
 /* ==== Keys ==== */
 
 /* Keys that mean the same on every screen but the too-small one. */
@@ -1239,8 +1485,13 @@ static int key_global(struct tui *t, int ch)
 	case 'a':
 		return rerun_all(t);
 	case 'h':
-		t->show_hint = !t->show_hint;
-		return ACT_REDRAW;
+		return next_hint(t);
+	case 'n':
+		return next_unfinished(t);
+	case 's':
+		return show_solution(t);
+	case 'R':
+		return ask_reset(t);
 	case 'w':
 		return toggle_watch(t);
 	case KEY_RESIZE:
@@ -1307,6 +1558,7 @@ static int key_detail(struct tui *t, int ch)
 	case '\n':
 	case KEY_ENTER:
 		t->screen = SCREEN_MAIN;
+		t->show_solution = 0;
 		return ACT_REDRAW;
 	case '\t':
 	case KEY_BTAB:
@@ -1342,6 +1594,8 @@ static int key_small(struct tui *t, int ch)
 static int key(struct tui *t, int ch)
 {
 	t->note[0] = '\0';
+	if (t->confirm_reset && ch != KEY_RESIZE)
+		return answer_reset(t, ch);
 	switch (screen_now(t)) {
 	case SCREEN_DETAIL:
 		return key_detail(t, ch);
@@ -1395,6 +1649,8 @@ static int wait_events(struct tui *t, int wake)
 		flags |= key(t, ch);
 	flags |= watch_events(t, p[2].revents);
 	busy |= queue_busy(&t->q);
+	if (t->was_busy && !queue_busy(&t->q))
+		save_progress(t);
 	if (t->was_busy && !queue_busy(&t->q) && !t->moved)
 		pick_first_problem(t);
 	t->was_busy = queue_busy(&t->q);
@@ -1456,19 +1712,25 @@ static void screen_stop(void)
 	release_stderr();
 }
 
-static void tui_init(struct tui *t, const struct engine_opts *eo, struct grade_result *g)
+static void tui_init(struct tui *t, const struct engine_opts *eo, struct grade_result *g,
+		     struct progress *p)
 {
 	memset(t, 0, sizeof(*t));
 	t->g = g;
 	t->eo = eo;
 	t->view = (struct engine_view){tui_changed, t};
-	t->show_hint = 1;
+	t->p = p;
 	pthread_mutex_init(&t->q.lock, NULL);
 	pthread_cond_init(&t->q.wake, NULL);
 	t->q.nlabs = g->nlabs;
 	t->q.want = xcalloc((size_t)(g->nlabs ? g->nlabs : 1), 1);
 	t->q.running = RUN_NONE;
 	t->q.all = 1; /* the first run grades every lab */
+	for (int i = 0; i < g->nlabs; i++)
+		if (!progress_passed(p, g->labs[i].lab->id)) {
+			select_lab(t, i); /* open where the student left off */
+			break;
+		}
 }
 
 /* The exit status the model calls for. */
@@ -1500,7 +1762,7 @@ static int stop_grading(struct tui *t)
 	return 0;
 }
 
-int tui_run(const struct engine_opts *eo, struct grade_result *g, int watch)
+int tui_run(const struct engine_opts *eo, struct grade_result *g, int watch, struct progress *p)
 {
 	struct tui t;
 	int pipefd[2], status;
@@ -1514,7 +1776,7 @@ int tui_run(const struct engine_opts *eo, struct grade_result *g, int watch)
 		wake_fd = -1;
 		return -1;
 	}
-	tui_init(&t, eo, g);
+	tui_init(&t, eo, g, p);
 	if (watch)
 		toggle_watch(&t);
 	if (pthread_create(&t.thread, NULL, grading_thread, &t) != 0)

@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "model.h"
+#include "progress.h"
 
 /*
  * Grade g's labs with the options eo and show the results until the user
@@ -15,13 +16,14 @@
  * key turns that on and off). Returns the exit status of the run (0 every
  * test passed, 1 some failed, 2 some lab could not be graded), or -1 with
  * nothing graded when the terminal cannot be used (the caller falls back to
- * text). When the user quits while tests are running, it ends the process
+ * text). The student's progress p is shown, kept up to date and saved as
+ * labs finish. When the user quits while tests are running, it ends the process
  * at once with that status (_exit): the engine is still using g, and the
  * tests it runs die with the process (see sandbox.h).
  *
  * SIGINT, SIGTERM and SIGHUP restore the terminal, then end the process
  * with that signal; a crash restores the terminal before the core dump.
  */
-int tui_run(const struct engine_opts *eo, struct grade_result *g, int watch);
+int tui_run(const struct engine_opts *eo, struct grade_result *g, int watch, struct progress *p);
 
 #endif

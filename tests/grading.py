@@ -568,8 +568,104 @@ def check_class():
         "--class leaves no process, IPC object or folder behind", leftovers())
 
 
+# ==== The student's loop: seeds, diffs, progress, reset ====
+
+def check_seeds():
+    """The seeded test runs with three seeds; the seed a failure prints reproduces it."""
+    lab, test = "01-processes", "test_run_all_collects_statuses"
+    source = os.path.join(WORK, "seeds", "processes.c")
+    ok, why = apply_patch(lab, "processes.c", os.path.join(ROOT, "tests", "loop", "shell-status.patch"), source)
+    if not ok:
+        return say(False, "seeds: the shell-status submission applies", why)
+    sub = make_submission(os.path.join(WORK, "seeds", "sub"), {f"{lab}/processes.c": source})
+
+    def run(seed, only=True):
+        args = ["--seed", str(seed)] + (["--test", test] if only else [])
+        rc, report, err = grade(sub, ["01"], args=args)
+        t = test_of(lab_of(report, lab), test) or {}
+        return t.get("status"), t.get("seed"), t.get("message", ""), (report or {}).get("seed")
+
+    # The command exits with 2 + seed % 254; the bug shows from 128 on: seed 126 gives 128.
+    status, seed, msg, run_seed = run(1)
+    say(status == "pass" and seed == 3 and run_seed == 1,
+        "seeds: a seeded test runs three times, with seeds 1, 2 and 3 (statuses 3 to 5: it passes)",
+        f"{status} seed {seed} run {run_seed}: {msg[:200]}")
+    status, seed, msg, _ = run(125)
+    say(status == "fail" and seed == 126 and "exited with status 128" in msg,
+        "seeds: a bug that only some seeds show is caught by the second run (seed 126)",
+        f"{status} seed {seed}: {msg[:200]}")
+    again, seed2, msg2, _ = run(seed)
+    say(again == "fail" and seed2 == seed and msg2 == msg,
+        "seeds: --seed with the failing seed fails again, with the same message", f"{again} seed {seed2}: {msg2[:200]}")
+    text = subprocess.run([GRADER, "-s", sub, "-f", "text", "--seed", "125", "01"],
+                          capture_output=True, text=True).stdout
+    say(f"--test {test} --seed 126" in text, "seeds: the text report prints the command that re-runs the failure",
+        text[-600:])
+
+
+def check_diff():
+    """A test that compares output shows a unified diff, trimmed to the first differences."""
+    lab = "05-pipeline"
+    source = os.path.join(WORK, "loop", "pipeline.c")
+    ok, why = apply_patch(lab, "pipeline.c", os.path.join(ROOT, "tests", "loop", "drops-last-stage.patch"), source)
+    if not ok:
+        return say(False, "diffs: the drops-last-stage submission applies", why)
+    sub = make_submission(os.path.join(WORK, "loop", "diff"), {f"{lab}/pipeline.c": source})
+    rc, report, err = grade(sub, ["05"], args=["--test", "test_five_stages"])
+    t = test_of(lab_of(report, lab), "test_five_stages") or {}
+    msg = t.get("message", "")
+    lines = msg.split("\n")
+    ok = t.get("status") == "fail" and "--- expected" in lines and "+++ got" in lines
+    ok = ok and any(l.startswith("+ ") for l in lines) and len(lines) < 40
+    say(ok, "diffs: a pipeline's wrong output is shown as a unified diff of expected and got",
+        msg[:400])
+
+
+def check_progress():
+    """The progress file, --status and --reset, on a submission of its own."""
+    sub = os.path.join(WORK, "loop", "progress")
+    shutil.rmtree(sub, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "labs", "01-processes"), os.path.join(sub, "01-processes"))
+    shutil.copytree(os.path.join(ROOT, "labs", "04-pipes"), os.path.join(sub, "04-pipes"))
+    mine = os.path.join(sub, "01-processes", "processes.c")
+    shutil.copyfile(os.path.join(ROOT, "solutions", "01-processes", "processes.c"), mine)
+    grade(sub, ["01", "04"])
+    state = os.path.join(sub, ".ipclab-progress")
+    text = open(state).read() if os.path.exists(state) else ""
+    say("lab\t01-processes\t22\t22\t22\t" in text and "lab\t04-pipes\t0\t23\t0\t" in text,
+        "progress: grading keeps each lab's best and last score in the submission's .ipclab-progress",
+        text)
+    shutil.copyfile(os.path.join(ROOT, "labs", "01-processes", "processes.c"), mine)
+    grade(sub, ["01"])
+    text = open(state).read() if os.path.exists(state) else ""
+    say("lab\t01-processes\t22\t22\t0\t" in text,
+        "progress: a worse run keeps the best score and records the last", text)
+    grade(sub, ["01"], args=["--test", "test_exit_code_exited"])
+    say(open(state).read() == text, "progress: a --test run (part of a lab) changes nothing", "")
+    st = subprocess.run([GRADER, "-s", sub, "--status"], capture_output=True, text=True)
+    ok = st.returncode == 0 and re.search(r"01-processes\s+22/22\s+0/22", st.stdout)
+    ok = ok and re.search(r"02-threads .*<- next", st.stdout) and "1 of" in st.stdout
+    say(ok, "progress: --status shows best and last scores and the next lab", st.stdout[:600] + st.stderr)
+    # --reset: the skeleton back, the student's file kept beside it.
+    shutil.copyfile(os.path.join(ROOT, "solutions", "01-processes", "processes.c"), mine)
+    r = subprocess.run([GRADER, "-s", sub, "--reset", "01"], capture_output=True, text=True)
+    backups = [f for f in os.listdir(os.path.dirname(mine)) if f.startswith("processes.c.backup-")]
+    same = open(mine).read() == open(os.path.join(ROOT, "labs", "01-processes", "processes.c")).read()
+    kept = backups and open(os.path.join(os.path.dirname(mine), backups[0])).read() == \
+        open(os.path.join(ROOT, "solutions", "01-processes", "processes.c")).read()
+    say(r.returncode == 0 and same and kept,
+        "reset: --reset puts the skeleton back and keeps the student's file as a backup",
+        f"exit {r.returncode}: {r.stdout} {r.stderr} backups {backups}")
+    rc, report, err = grade(sub, ["01"])
+    say(rc == 1 and lab_of(report, "01-processes")["build"]["ok"] and report["score"] == 0,
+        "reset: the backup is not built with the lab (the skeleton scores zero again)", err[-300:])
+    r = subprocess.run([GRADER, "-s", sub, "--reset", "99"], capture_output=True, text=True)
+    say(r.returncode == 2 and "no lab '99'" in r.stderr, "reset: an unknown lab is a usage error", r.stderr)
+
+
 def main():
-    sections = sys.argv[1:] or ["cli", "solutions", "skeletons", "cache", "mutants", "hostile", "class"]
+    sections = sys.argv[1:] or ["cli", "solutions", "skeletons", "cache", "mutants", "hostile", "class",
+                                "loop"]
     for s in sections:
         if s == "cli":
             check_cli()
@@ -585,6 +681,10 @@ def main():
             check_hostile(["namespace", "plain"])
         elif s == "class":
             check_class()
+        elif s == "loop":
+            check_seeds()
+            check_diff()
+            check_progress()
         else:
             print(f"grading.py: unknown section {s}", file=sys.stderr)
             return 2

@@ -443,22 +443,30 @@ END_TEST
 
 /* ==== Core: run_all ==== */
 
+/* The exit status of this run's command: 2 to 255, from the seed (so every run tries another). */
+static int seeded_status(void)
+{
+	return 2 + (int)(suite_seed() % 254);
+}
+
 START_TEST(test_run_all_collects_statuses)
 {
+	char exit_n[32], exited_n[32];
 	char *c0[] = {"true", NULL};
-	char *c1[] = {"sh", "-c", "exit 42", NULL};
+	char *c1[] = {"sh", "-c", exit_n, NULL};
 	char *c2[] = {"sh", "-c", "kill -TERM $$", NULL};
 	char *c3[] = {MISSING, NULL};
 	char *c4[] = {"false", NULL};
 	char **cmds[] = {c0, c1, c2, c3, c4};
-	static const char *expect[] = {"exited with status 0", "exited with status 42",
-				       "killed by SIGTERM", "exited with status 127",
-				       "exited with status 1"};
+	const char *expect[] = {"exited with status 0", exited_n, "killed by SIGTERM",
+				"exited with status 127", "exited with status 1"};
 	int statuses[5] = {0};
 	char got[64];
 	pid_t self = getpid();
 	int rc;
 
+	snprintf(exit_n, sizeof(exit_n), "exit %d", seeded_status());
+	snprintf(exited_n, sizeof(exited_n), "exited with status %d", seeded_status());
 	rc = run_all(cmds, 5, statuses);
 	RETURN_IF_STRAY(self);
 	ck_assert_msg(rc == 0,
@@ -694,9 +702,10 @@ void suite_define(void)
 	SUITE_TEST(test_exit_code_signaled, 2,
 		   "A child killed by a signal: WIFSIGNALED(), and the shell's 128 + WTERMSIG().");
 	/* Core: run_all */
-	SUITE_TEST(test_run_all_collects_statuses, 2,
-		   "Store each raw status from waitpid() in statuses[i]; failed commands are not "
-		   "errors.");
+	SUITE_TEST_EX(
+	    test_run_all_collects_statuses, 2, 0, SUITE_SEEDED,
+	    "Store each raw status from waitpid() in statuses[i]; failed commands are not "
+	    "errors.");
 	SUITE_TEST(test_run_all_runs_in_parallel, 3,
 		   "Start every command first (one loop), then wait for them (a second loop).");
 	SUITE_TEST(test_run_all_keeps_command_order, 2,

@@ -615,7 +615,7 @@ START_TEST(test_bank_concurrent)
 	bc.expected = ACCOUNTS * INITIAL;
 	xpthread_create(&reader, total_reader, NULL);
 	for (int k = 0; k < MAX_THREADS; k++)
-		seeds[k] = 2654435761u * (unsigned)(k + 1);
+		seeds[k] = 2654435761u * (unsigned)(k + 1) ^ suite_seed();
 	for (int round = 0; round < ROUNDS; round++)
 		stress_run(4, op_round_trip, seeds);
 	atomic_store(&bc.stop, 1);

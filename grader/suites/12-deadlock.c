@@ -1087,7 +1087,7 @@ static struct job *job_add(struct account *a, struct account *b, long amount, in
 	struct job *j = &bank.job[bank.jobs++];
 
 	*j = (struct job){.from = a, .to = b, .amount = amount, .repeat = repeat};
-	j->seed = 12345u * (unsigned)bank.jobs;
+	j->seed = 12345u * (unsigned)bank.jobs ^ suite_seed();
 	return j;
 }
 

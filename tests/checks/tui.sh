@@ -171,7 +171,7 @@ check "the compiler's message is shown" bad "did not compile|error: expected"
 check "every test has a result" bad "$idle_zero" 60
 tm send-keys -t bad g j
 check "moving to a failed lab shows a test's message" bad "FAIL +[0-9/]+ points" 5
-check "the detail shows the failed test's hint" bad "^ Hint: "
+check "the detail offers the failed test's hint" bad "Press h for a hint"
 before=$(detail_title bad)
 tm send-keys -t bad Tab j
 sleep 0.5
@@ -182,9 +182,37 @@ else
 	fail "moving in the tests changes the detail" "detail title '$before' then '$after'"
 fi
 tm send-keys -t bad h
-check "h hides the hint" bad "Press h to show the hint"
-tm send-keys -t bad h
-check "h shows it again" bad "^ Hint: "
+check "h opens the hint's first level" bad "^ Hint 1/[0-9]: "
+tm send-keys -t bad h h h
+check "h past the last level closes the hints" bad "Press h for a hint"
+if grep -Eq "^hint	04-pipes	test_[a-z_]+	0$" "$tmp/sub/.ipclab-progress" 2>/dev/null ||
+	grep -Eq "^lab	" "$tmp/sub/.ipclab-progress" 2>/dev/null; then
+	pass "the progress file is kept in the submission"
+else
+	fail "the progress file is kept in the submission" "no $tmp/sub/.ipclab-progress"
+fi
+tm send-keys -t bad s
+check "s keeps the solution closed while the lab fails" bad "opens once every test of it passes"
+tm send-keys -t bad n
+check "n jumps to the next lab not passed (01)" bad " Tests of 01-processes "
+tm send-keys -t bad n
+check "n again wraps round to 04" bad " Tests of 04-pipes "
+tm send-keys -t bad R
+check "R asks before resetting" bad "Put the skeleton of 04-pipes back\?"
+tm send-keys -t bad x
+check "any key but y keeps the file" bad "Nothing was reset"
+echo "/* mine */" >>"$tmp/sub/04-pipes/pipes.c"
+tm send-keys -t bad R
+check "R asks again" bad "Put the skeleton of 04-pipes back\?"
+tm send-keys -t bad y
+check "y resets the lab" bad "04-pipes is the skeleton again"
+if cmp -s "$tmp/sub/04-pipes/pipes.c" labs/04-pipes/pipes.c &&
+	ls "$tmp/sub/04-pipes/" | grep -q '^pipes\.c\.backup-'; then
+	pass "the reset put the skeleton back and kept the student's file"
+else
+	fail "the reset put the skeleton back and kept the student's file" "$(ls "$tmp/sub/04-pipes/")"
+fi
+check "and grades the lab again" bad "$idle_zero" 60
 tm send-keys -t bad r
 check "r grades the lab again" bad "graded again|running|queued|building"
 check "and the results come back" bad "$idle_zero" 60
@@ -196,6 +224,21 @@ check "saving a fixed file grades that lab again" bad "^ 01 .* fail *\$" 30
 awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "tui: a save reached the screen in %.2f s\n", b - a }' >&2
 tm send-keys -t bad q
 finished bad 1 "q after failed tests"
+
+# ==== Progress: the TUI opens where the student left off ====
+
+mkdir -p "$tmp/res"
+cp -r solutions/01-processes solutions/04-pipes "$tmp/res/"
+printf 'lab\t01-processes\t22\t22\t22\t1\n' >"$tmp/res/.ipclab-progress"
+start res 100 30 "" -s "$tmp/res" 01 04
+check "with 01 passed before, the TUI opens on 04" res " Tests of 04-pipes "
+check "and grading ends" res "$idle_full" 90
+check "the selection stays on 04 when every test passes" res " Tests of 04-pipes "
+tm send-keys -t res s
+check "s shows the reference solution of a passed lab" res "solutions/04-pipes/pipes.c"
+tm send-keys -t res Escape
+tm send-keys -t res q
+finished res 0 "q after resuming"
 
 # ==== Colours and NO_COLOR ====
 
