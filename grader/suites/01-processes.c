@@ -688,35 +688,74 @@ void suite_define(void)
 {
 	/* Core: spawn */
 	SUITE_TEST(test_spawn_returns_child_pid, 1,
-		   "spawn() forks, execs in the child, and returns the pid without waiting.");
+		   "What does fork() return in the parent, and does spawn() wait for anything?\n"
+		   "fork(2) returns the child's pid in the parent and 0 in the child; the child "
+		   "then becomes the command with execvp(3).\n"
+		   "pid = fork(); in the child execvp(argv[0], argv), then _exit(127); in the "
+		   "parent return pid at once, without waitpid().");
 	SUITE_TEST(test_spawn_searches_path, 1,
-		   "Use execvp(argv[0], argv): it searches PATH and passes every argument as is.");
+		   "Is \"sh\", with no '/', found, and does \"two words\" arrive as one argument?\n"
+		   "The exec functions with a p search PATH; those with a v pass the argument "
+		   "array as is: exec(3).\n"
+		   "Call execvp(argv[0], argv): not execv(), and no command line built for sh.");
 	SUITE_TEST(test_spawn_missing_command_exits_127, 2,
-		   "After a failed exec the child must _exit(127), never return from spawn().");
+		   "What does your child do when exec comes back?\n"
+		   "execvp(3) returns only when it fails, and the child then goes on with the "
+		   "parent's code; 127 is the shell's code for \"command not found\".\n"
+		   "Right after execvp(argv[0], argv) in the child, call _exit(127); the parent "
+		   "still returns the pid.");
 	SUITE_TEST(test_spawn_failure_flushes_nothing, 2,
-		   "A child that failed to exec leaves with _exit(), not exit(): exit() flushes "
-		   "stdio.");
+		   "Why would a line printed before spawn() come out twice?\n"
+		   "The child holds a copy of the parent's stdio buffers: exit(3) flushes them, "
+		   "_exit(2) ends the process and nothing else.\n"
+		   "End the child whose exec failed with _exit(127), never exit() or fflush().");
 	/* Core: exit_code */
 	SUITE_TEST(test_exit_code_exited, 1,
-		   "A wait status is not an exit code: use WIFEXITED() and WEXITSTATUS().");
+		   "Is the number waitpid() stores the exit code itself?\n"
+		   "A wait status packs how the child ended; the macros of waitpid(2) decode it.\n"
+		   "if (WIFEXITED(status)) return WEXITSTATUS(status);");
 	SUITE_TEST(test_exit_code_signaled, 2,
-		   "A child killed by a signal: WIFSIGNALED(), and the shell's 128 + WTERMSIG().");
+		   "What does the shell show in $? for a command killed by SIGTERM?\n"
+		   "A child killed by a signal has no exit status: WIFSIGNALED() and WTERMSIG() "
+		   "say which signal, waitpid(2); the shell adds 128.\n"
+		   "if (WIFSIGNALED(status)) return 128 + WTERMSIG(status); for anything else, "
+		   "errno = EINVAL and return -1.");
 	/* Core: run_all */
 	SUITE_TEST_EX(
 	    test_run_all_collects_statuses, 2, 0, SUITE_SEEDED,
-	    "Store each raw status from waitpid() in statuses[i]; failed commands are not "
-	    "errors.");
+	    "Is a command that exits 42, or could not be run, an error of run_all()?\n"
+	    "run_all() keeps the raw wait status and exit_code() decodes it later: waitpid(2).\n"
+	    "Store each status exactly as waitpid(pids[i], &statuses[i], 0) gives it, and return 0 "
+	    "even when commands fail.");
 	SUITE_TEST(test_run_all_runs_in_parallel, 3,
-		   "Start every command first (one loop), then wait for them (a second loop).");
+		   "Is the second command started before the first one has ended?\n"
+		   "waitpid(2) blocks until that child ends: starting and waiting in one loop runs "
+		   "the commands one after another.\n"
+		   "Two loops: the first calls spawn() for every command and keeps the pids, the "
+		   "second waits for them all.");
 	SUITE_TEST(test_run_all_keeps_command_order, 2,
-		   "statuses[i] belongs to cmds[i]: waitpid(pids[i], &statuses[i], 0).");
+		   "Which command does the first child to end belong to?\n"
+		   "wait(2) returns whichever child ends first; waitpid(2) given a pid waits for "
+		   "that child only.\n"
+		   "In the second loop call waitpid(pids[i], &statuses[i], 0).");
 	/* Cleanup */
 	SUITE_TEST(test_run_all_reaps_every_child, 2,
-		   "Wait for every child you start, blocking (no WNOHANG), before returning.");
+		   "Is any of your children a zombie, or still running, when run_all() returns?\n"
+		   "A child that has ended stays a zombie until its parent waits for it; with "
+		   "WNOHANG, waitpid(2) returns at once if it still runs.\n"
+		   "Call waitpid(pids[i], &statuses[i], 0), blocking (no WNOHANG), for every child "
+		   "you started, before returning.");
 	SUITE_TEST(test_run_all_leaves_other_children_alone, 2,
-		   "Never wait() or waitpid(-1): the caller's other children are not yours.");
+		   "Could run_all() reap a child the caller started before calling it?\n"
+		   "wait() and waitpid(-1, ...) reap any child of the process, not only the ones "
+		   "you started: waitpid(2).\n"
+		   "Never call wait() or waitpid(-1, ...): wait for each child by the pid spawn() "
+		   "returned.");
 	/* Errors */
 	SUITE_TEST(test_run_all_waits_after_fork_failure, 2,
-		   "When a fork fails, still wait for the commands already started, then return "
-		   "-1.");
+		   "When a fork() fails half-way, what becomes of the commands already started?\n"
+		   "fork(2) fails with EAGAIN at the process limit; the children already started "
+		   "still need their waitpid(2).\n"
+		   "On a spawn() failure, save errno and stop starting; waitpid() the ones "
+		   "started, then restore errno and return -1.");
 }

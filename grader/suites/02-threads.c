@@ -700,33 +700,77 @@ void suite_define(void)
 {
 	/* Core: run_threads */
 	SUITE_TEST(test_run_threads_results, 2,
-		   "pthread_join(tid, &ret) hands back what fn returned: store it in results[i].");
+		   "Where does the value a thread's function returns go?\n"
+		   "pthread_join(3) hands back, through its second argument, the value the "
+		   "thread's function returned.\n"
+		   "pthread_join(tids[i], &ret); if (results) results[i] = ret;");
 	SUITE_TEST(test_run_threads_own_index, 3,
-		   "Give each thread its own struct thread_arg (an array of n); never &i.");
+		   "When thread 3 finally reads its argument, does it still say 3?\n"
+		   "A thread may start running after the loop has moved on: pthread_create(3) "
+		   "passes a pointer, and what it points to must stay put.\n"
+		   "Allocate an array of n struct thread_arg, fill args[i] with i and ctx, and "
+		   "pass &args[i]; never &i.");
 	SUITE_TEST_EX(test_run_threads_parallel, 2, 3, 0,
-		      "Create all the threads first, then join them all, in a second loop.");
-	SUITE_TEST(test_run_threads_joined, 2,
-		   "Join every thread you created before run_threads returns.");
+		      "Are all n threads alive at the same time?\n"
+		      "pthread_join(3) waits for the thread to end: joining inside the creating "
+		      "loop runs the threads one after another.\n"
+		      "Create all the threads first, then join them all in a second loop; never "
+		      "call fn yourself.");
+	SUITE_TEST(
+	    test_run_threads_joined, 2,
+	    "Is any thread still running when run_threads() returns?\n"
+	    "A thread runs on until it is joined or ends by itself; pthread_join(3) waits for it.\n"
+	    "Join every thread you created before run_threads returns, on every path.");
 	/* Errors: run_threads */
 	SUITE_TEST(test_run_threads_invalid, 1,
-		   "Check n and fn first: EINVAL, and no thread started.");
+		   "What should run_threads(0, ...) or a NULL fn do?\n"
+		   "Check the arguments before any work, as threads.h says: a call that fails with "
+		   "EINVAL starts no thread.\n"
+		   "if (n < 1 || !fn) { errno = EINVAL; return -1; } before any malloc or "
+		   "pthread_create.");
 	SUITE_TEST(test_run_threads_create_fails, 2,
-		   "pthread_create returns an error number: on failure join the threads already "
-		   "started, set errno to it, return -1.");
+		   "What does pthread_create() return when it fails, and who joins the threads "
+		   "already started?\n"
+		   "It returns an error number (EAGAIN) and leaves errno alone; the threads "
+		   "already running still need pthread_join: pthread_create(3).\n"
+		   "if ((err = pthread_create(...)) != 0) break; join the threads started, free, "
+		   "errno = err; return -1.");
 	/* Core: parallel_sum */
 	SUITE_TEST(test_parallel_sum_basic, 2,
-		   "Each thread sums its slice; add the partial sums after joining.");
+		   "Does each thread sum only its own slice, and who adds the slices up?\n"
+		   "Each thread writes its partial sum where only it writes; the caller reads them "
+		   "after pthread_join(3).\n"
+		   "Each thread sums its slice into partial[k]; after joining, the caller adds "
+		   "partial[0 .. nthreads - 1].");
+	SUITE_TEST(test_parallel_sum_remainder, 2,
+		   "Where do the last n % nthreads elements go?\n"
+		   "Cut n into nthreads slices whose lengths differ by at most one, so the "
+		   "remainder is shared out.\n"
+		   "Slice k begins at k * (n / nthreads) + min(k, n % nthreads) and holds n / "
+		   "nthreads + (k < n % nthreads) elements.");
 	SUITE_TEST(
-	    test_parallel_sum_remainder, 2,
-	    "Slice k begins at k * (n / nthreads) + min(k, n % nthreads): no element left over.");
-	SUITE_TEST(test_parallel_sum_small, 1,
-		   "With more threads than elements some slices are empty; n == 0 sums to 0.");
-	SUITE_TEST_EX(
-	    test_parallel_sum_one_thread_per_slice, 3, 3, 0,
-	    "One thread per slice, all started before any join; the caller only adds up.");
+	    test_parallel_sum_small, 1,
+	    "What are the slices when there are more threads than elements, or none at all?\n"
+	    "With nthreads > n the first n slices hold one element and the rest are empty; an "
+	    "empty slice sums to 0.\n"
+	    "Let a slice of length 0 sum to 0 without touching data; n == 0 gives *result = 0 and "
+	    "may have data == NULL.");
+	SUITE_TEST_EX(test_parallel_sum_one_thread_per_slice, 3, 3, 0,
+		      "Which thread reads each slice, and does the caller read any of the array?\n"
+		      "One thread per slice, all running at once; the caller only starts, joins "
+		      "and adds: pthread_create(3).\n"
+		      "Start nthreads threads (run_threads will do), each reading only slice k; "
+		      "the caller reads partial[], never data.");
 	SUITE_TEST(
 	    test_parallel_sum_no_lost_updates, 2,
-	    "Sum into a local, then write it once to partial[k]: never += into a shared total.");
+	    "Do two threads ever write the same variable?\n"
+	    "total += x is a read, an add and a write: two threads doing it at once can lose one "
+	    "update.\n"
+	    "Sum into a local, then write it once to partial[k]; never += into a shared total.");
 	/* Errors: parallel_sum */
-	SUITE_TEST(test_parallel_sum_invalid, 1, "nthreads < 1 is EINVAL; leave *result alone.");
+	SUITE_TEST(test_parallel_sum_invalid, 1,
+		   "What should parallel_sum() do with nthreads = 0?\n"
+		   "Check the arguments before any work, as threads.h says: EINVAL, no thread "
+		   "started, *result untouched.\n"
+		   "if (nthreads < 1) { errno = EINVAL; return -1; } before writing *result.");
 }

@@ -851,36 +851,78 @@ void suite_define(void)
 {
 	/* Core: a counter behind a mutex */
 	SUITE_TEST(test_counter_basic, 1,
-		   "counter_init sets 0 and inits the mutex; increment adds 1; get reads.");
-	SUITE_TEST(test_counter_holds_lock, 2,
-		   "Lock c->lock itself (not a mutex of your own) around every read and write.");
+		   "What does a new counter read, and is its mutex ready to use?\n"
+		   "A mutex must be initialised before any lock: pthread_mutex_init(3p); pthread "
+		   "calls return an error number and leave errno alone.\n"
+		   "counter_init: pthread_mutex_init(&c->lock, NULL), value = 0; increment adds 1 "
+		   "and get reads, both under the lock.");
+	SUITE_TEST(
+	    test_counter_holds_lock, 2,
+	    "Which mutex do counter_increment() and counter_get() take?\n"
+	    "A lock protects only the code that takes that same lock: pthread_mutex_lock(3p).\n"
+	    "Lock c->lock itself (not a mutex of your own) around every read and every write of "
+	    "c->value.");
 	SUITE_TEST_EX(test_counter_no_lost_updates, 3, 8, 0,
-		      "value++ is read, add, write: hold c->lock from before the read to after the "
-		      "write.");
+		      "What can another thread do between your read of value and your write?\n"
+		      "value++ is a read, an add and a write: two threads that read the same old "
+		      "value both write value + 1: pthread_mutex_lock(3p).\n"
+		      "pthread_mutex_lock(&c->lock); c->value++; pthread_mutex_unlock(&c->lock);");
 	/* Atomics */
-	SUITE_TEST(test_acounter_basic, 1, "acounter_add returns the count before the add.");
+	SUITE_TEST(test_acounter_basic, 1,
+		   "Which value does acounter_add() return: the one before the add or after?\n"
+		   "A fetch-and-add returns the value it found, like a ticket: C11 7.17.7.5, "
+		   "atomic_fetch_add.\n"
+		   "return atomic_fetch_add(&a->value, delta); and acounter_get returns "
+		   "atomic_load(&a->value).");
 	SUITE_TEST_EX(test_acounter_no_lost_updates, 3, 8, 0,
-		      "atomic_load + atomic_store is two steps: use atomic_fetch_add.");
+		      "Is your add one step, or a read followed by a write?\n"
+		      "atomic_load then atomic_store is two atomic steps, with room for another "
+		      "thread in between; a read-modify-write is one: C11 7.17.7.5.\n"
+		      "Replace load-then-store by return atomic_fetch_add(&a->value, delta);");
 	/* Core: a bank */
 	SUITE_TEST(test_bank_transfer_basic, 1,
-		   "bank_init allocates and fills the balances; transfer moves the amount.");
+		   "Do bank_init(), bank_transfer() and bank_total() do what races.h says?\n"
+		   "bank_init checks its arguments (EINVAL), allocates naccounts balances and "
+		   "inits the mutex: pthread_mutex_init(3p).\n"
+		   "Fill balance[i] = initial for every account; a transfer takes amount from from "
+		   "and adds it to to.");
 	SUITE_TEST(test_bank_transfer_errors, 1,
-		   "EINVAL for bad accounts, from == to, amount <= 0; ERANGE when too little.");
+		   "Which transfers must fail, and with which errno?\n"
+		   "Check the arguments first (EINVAL), then the money under the lock (ERANGE); a "
+		   "failed transfer moves nothing.\n"
+		   "EINVAL for a bad account, from == to or amount <= 0; ERANGE when balance[from] "
+		   "< amount.");
 	SUITE_TEST(test_bank_transfer_error_unlocks, 3,
-		   "Every return after pthread_mutex_lock must unlock: send errors to one unlock "
-		   "with goto.");
+		   "After a failed transfer, is b->lock still held?\n"
+		   "A return with the mutex locked makes the next caller wait forever: every "
+		   "pthread_mutex_lock(3p) needs its unlock.\n"
+		   "Send every error after the lock to one pthread_mutex_unlock with goto, then "
+		   "set errno and return -1.");
 	SUITE_TEST_EX(test_bank_concurrent, 2, 8, 0,
-		      "Check, debit and credit under one holding of b->lock; bank_total sums under "
-		      "it.");
+		      "Can another thread act between your check of the balance and the move?\n"
+		      "Check, debit and credit must happen under one holding of the lock, or a "
+		      "reader sees money in flight: pthread_mutex_lock(3p).\n"
+		      "Hold b->lock from the balance check to after the credit; bank_total sums "
+		      "every balance under it too.");
 	/* Scoped locking */
-	SUITE_TEST(test_bank_withdraw_scoped, 3,
-		   "WITH_LOCK must lock, and unlock on every exit: "
-		   "__attribute__((cleanup(fn))) on the guard.");
+	SUITE_TEST(
+	    test_bank_withdraw_scoped, 3,
+	    "Does the early return inside WITH_LOCK unlock the mutex?\n"
+	    "A return from inside the for loop skips its step; GCC's cleanup attribute (Common "
+	    "Variable Attributes) calls a function however the variable goes out of scope.\n"
+	    "guard_acquire locks and returns m; guard_release unlocks only a non-NULL *guard, then "
+	    "sets it NULL; the guard gets __attribute__((cleanup(guard_release))).");
 	/* A critical section from many threads */
 	SUITE_TEST(test_run_critical_exclusive, 3,
-		   "One mutex shared by every thread (in the struct they all point to), not one "
-		   "each.");
+		   "How many mutexes are there, and do all the threads share one?\n"
+		   "A mutex only makes threads wait for each other if they lock the same one: "
+		   "pthread_mutex_lock(3p).\n"
+		   "Put one mutex in the struct every thread points to, and lock it around each "
+		   "call of fn(ctx).");
 	SUITE_TEST(test_run_critical_calls, 2,
-		   "Each thread makes calls calls; create all threads, then join all; EINVAL "
-		   "first.");
+		   "Are there nthreads threads, each calling fn calls times, all alive at once?\n"
+		   "Check the arguments before any work; create every thread before you join any: "
+		   "pthread_create(3), pthread_join(3).\n"
+		   "EINVAL first (nthreads < 1, calls < 0, !fn); then create all threads, then "
+		   "join all, and destroy the mutex.");
 }

@@ -1135,30 +1135,77 @@ void suite_define(void)
 {
 	/* The server, against the suite's clients. */
 	SUITE_TEST(test_server_sequence, 2,
+		   "Which number does the second client get after the first asked for 1?\n"
+		   "Each answer holds the first of the len numbers granted; the counter then moves "
+		   "on by len.\n"
 		   "Answer each request with the next number, then add its len to it.");
-	SUITE_TEST(test_server_no_eof_between_clients, 2,
-		   "Open your own FIFO for writing too: read() then never sees end of file.");
+	SUITE_TEST(
+	    test_server_no_eof_between_clients, 2,
+	    "What does read() on your FIFO return when the first client has gone and no other is "
+	    "there yet?\n"
+	    "A FIFO reader sees end of file once no process holds a write end: fifo(7), pipe(7).\n"
+	    "After opening your FIFO for reading, open it for writing too and keep that "
+	    "descriptor, never writing to it.");
 	SUITE_TEST(test_server_survives_bad_clients, 2,
-		   "Ignore SIGPIPE; skip a client on ENOENT or EPIPE, and grant it nothing.");
+		   "What happens to your server when a client's FIFO is missing, or the client "
+		   "leaves before the answer?\n"
+		   "Writing to a FIFO no one reads raises SIGPIPE, which kills the process unless "
+		   "ignored; write(2) then fails with EPIPE.\n"
+		   "signal(SIGPIPE, SIG_IGN) at set-up; on ENOENT or EPIPE skip that client and "
+		   "grant it nothing; ignore len < 0.");
 	SUITE_TEST(test_server_stop_request, 2,
-		   "len == 0: answer, then close both ends, unlink the FIFO and return 0.");
-	SUITE_TEST_EX(test_server_sigterm, 2, 8, 0,
-		      "SIGTERM handler without SA_RESTART sets a flag; on EINTR, clean up.");
+		   "What must be done before seq_serve() returns after a stop request?\n"
+		   "A stop request is answered like any other; a FIFO is a file that stays until "
+		   "unlink(2).\n"
+		   "len == 0: answer with the next number, then close both ends, unlink the FIFO, "
+		   "restore the handlers and return 0.");
+	SUITE_TEST_EX(
+	    test_server_sigterm, 2, 8, 0,
+	    "Does your server ever look at its flag while it waits in open() or read()?\n"
+	    "A handler installed without SA_RESTART makes a blocked open(2) or read(2) fail with "
+	    "EINTR: sigaction(2), signal(7).\n"
+	    "sigaction(SIGTERM) with sa_flags = 0 and a handler that only sets a volatile "
+	    "sig_atomic_t flag; on EINTR with the flag set, clean up and return 0.");
 	SUITE_TEST(test_server_setup, 1,
-		   "mkfifo() failing with EEXIST is fine; any other error is -1.");
+		   "What if the FIFO is already there, left by a server that crashed, or the "
+		   "folder does not exist?\n"
+		   "mkfifo(3) fails with EEXIST when the name exists, and ENOENT when the folder "
+		   "does not.\n"
+		   "Treat EEXIST from mkfifo() as success; on any other error undo the set-up and "
+		   "return -1 with that errno.");
 
 	/* The client, against the suite's server. */
 	SUITE_TEST(test_client_gets_numbers, 2,
-		   "mkfifo yours, send the request, THEN open yours for reading.");
+		   "Where does open() of your reply FIFO wait, and for whom?\n"
+		   "Opening a FIFO for reading blocks until a writer opens it, and the server "
+		   "opens yours only after reading the request: fifo(7).\n"
+		   "mkfifo() yours, send the request and close the server's FIFO, THEN open yours "
+		   "for reading.");
 	SUITE_TEST_EX(test_client_cleanup, 2, 8, 0,
-		      "Unlink your reply FIFO on every path, errors included.");
+		      "Is your reply FIFO still in the folder after an error?\n"
+		      "A FIFO stays in the file system until unlink(2); save errno before cleaning "
+		      "up, since close and unlink may change it.\n"
+		      "On every path after mkfifo(), errors included: close what you opened and "
+		      "unlink the reply FIFO; len < 1 is EINVAL before mkfifo().");
 	SUITE_TEST(test_client_atomic_request, 1,
-		   "Send the whole struct seq_request with one write().");
+		   "How many write() calls carry one request?\n"
+		   "A write(2) of at most PIPE_BUF bytes to a FIFO goes in whole or not at all; "
+		   "two writes may be split by another client's: pipe(7).\n"
+		   "Send the whole struct seq_request with one write(fd, &req, sizeof(req)).");
 
 	/* Both together. */
 	SUITE_TEST_EX(test_many_clients, 3, 10, 0,
-		      "Serve one request at a time; each client has its own FIFO, by pid.");
+		      "With six clients at once, can two get the same numbers or an answer meant "
+		      "for another?\n"
+		      "Requests arrive one struct at a time in one FIFO; each answer goes to the "
+		      "FIFO named after the client's pid: fifo(7).\n"
+		      "Serve one request at a time; each client uses its own FIFO, "
+		      "seq_client_path(dir, getpid()).");
 	/* Robustness: faults injected into the student's own calls. */
-	SUITE_TEST(test_client_retries_eintr, 1,
-		   "A write() or read() interrupted by a signal fails with EINTR: try it again.");
+	SUITE_TEST(
+	    test_client_retries_eintr, 1,
+	    "What does your client do when write() or read() fails with EINTR?\n"
+	    "A signal that interrupts a blocked call makes it fail with EINTR; that is not an "
+	    "error: signal(7).\n"
+	    "Wrap the client's write() and read() in do ... while (r < 0 && errno == EINTR).");
 }

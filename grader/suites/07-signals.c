@@ -1445,31 +1445,76 @@ void suite_define(void)
 {
 	/* Core: the handler and its installation. */
 	SUITE_TEST(test_install_flags, 2,
-		   "Install with sigaction(), sa_flags without SA_RESTART or SA_RESETHAND.");
+		   "Which flags does your handler get installed with?\n"
+		   "signal() is glibc's SA_RESTART or System V's SA_RESETHAND, depending on the "
+		   "library; sigaction(2) lets you choose the flags.\n"
+		   "sigaction(sig, &sa, &saved->old[i]) with sa.sa_flags = 0 (SA_NOCLDSTOP for "
+		   "SIGCHLD is fine), never SA_RESTART or SA_RESETHAND.");
 	SUITE_TEST(test_install_records_signals, 2,
-		   "The handler saves errno, sets a flag, restores errno; sig_next() takes flags.");
+		   "What does your handler change besides its flag?\n"
+		   "A handler runs between any two instructions; the write() it calls may change "
+		   "errno under the interrupted code: signal-safety(7).\n"
+		   "Handler: int e = errno; pending[sig] = 1; write one byte to the self-pipe; "
+		   "errno = e. sig_next() takes one flag and clears it.");
 	SUITE_TEST(test_restore_actions, 2,
-		   "Keep each old struct sigaction and put exactly it back; close the self-pipe.");
+		   "Is what sig_restore() puts back exactly what was there before, mask and flags "
+		   "included?\n"
+		   "sigaction(2) hands back the previous action in its third argument, whole: "
+		   "handler, flags and mask.\n"
+		   "Keep each old struct sigaction from sig_install and pass exactly it back; then "
+		   "close the self-pipe and set its ends to -1.");
 
 	/* The server. */
 	SUITE_TEST(test_serve_lines_eof, 2,
-		   "One on_line() call per line; at end of input clean up, write \"bye 0\", "
-		   "return 0.");
+		   "Does every line, the empty one and a last one without '\\n', reach on_line(), "
+		   "and what happens at end of input?\n"
+		   "read(2) returns any number of bytes, part of a line or several; 0 means end of "
+		   "input.\n"
+		   "Buffer the input and call on_line() once per line; at end of input, handle a "
+		   "last partial line, clean up, write \"bye 0\" and return 0.");
 	SUITE_TEST(test_serve_sigterm_shutdown, 3,
-		   "On SIGTERM/SIGINT the loop must wake up, clean up and return the signal.");
-	SUITE_TEST(test_serve_eintr_continues, 2,
-		   "EINTR from read() or poll() is not an error: handle the signal, carry on.");
-	SUITE_TEST(test_serve_reaps_coalesced, 3,
-		   "One SIGCHLD may stand for many children: loop waitpid(-1, ..., WNOHANG).");
-	SUITE_TEST(test_serve_reap_nonblocking, 2,
-		   "Reap with WNOHANG: a child still running must not block the server.");
+		   "Does your loop wake up when SIGTERM comes while it waits for input?\n"
+		   "A handler cannot do the shutdown itself; the self-pipe trick makes poll(2) "
+		   "wake up: write a byte in the handler, poll its read end.\n"
+		   "poll() on in_fd and the self-pipe; on SIGTERM or SIGINT wait for children, "
+		   "remove the pid file, write \"bye SIG\", restore and return the signal.");
+	SUITE_TEST(
+	    test_serve_eintr_continues, 2,
+	    "What does your loop do when read() or poll() fails with EINTR?\n"
+	    "Without SA_RESTART a signal makes a blocked call fail with EINTR; that only means a "
+	    "signal came: signal(7).\n"
+	    "if (errno == EINTR) { handle what sig_next() returns; continue; } -- not an error.");
+	SUITE_TEST(
+	    test_serve_reaps_coalesced, 3,
+	    "Twelve children ended, one SIGCHLD came: how many do you reap?\n"
+	    "Standard signals do not queue: one pending SIGCHLD may stand for many children: "
+	    "signal(7), waitpid(2).\n"
+	    "while ((pid = waitpid(-1, &status, WNOHANG)) > 0) report it; stop on 0 or ECHILD.");
+	SUITE_TEST(
+	    test_serve_reap_nonblocking, 2,
+	    "Does your reaping wait for a child that is still running?\n"
+	    "waitpid(2) blocks until a child ends unless given WNOHANG, which returns 0 when none "
+	    "has ended yet.\n"
+	    "Reap with waitpid(-1, &status, WNOHANG) and go back to serving when it returns 0.");
 	SUITE_TEST(test_serve_shutdown_waits_children, 2,
-		   "A graceful shutdown waits for every child before \"bye\" and returning.");
-	SUITE_TEST_EX(test_serve_flood_async_safe, 3, 10, 0,
-		      "No printf, malloc or exit in a handler: set a flag, write a byte.");
+		   "When you say bye, are your children still running?\n"
+		   "A graceful shutdown waits for every child and reports each: waitpid(2) without "
+		   "WNOHANG blocks until one ends.\n"
+		   "On SIGTERM, loop waitpid(-1, &status, 0) (retrying EINTR) until ECHILD, "
+		   "reporting each, then write \"bye 15\".");
+	SUITE_TEST_EX(
+	    test_serve_flood_async_safe, 3, 10, 0,
+	    "What if a signal arrives while the main code is inside malloc() or printf()?\n"
+	    "A handler may call only async-signal-safe functions; printf, malloc and exit take "
+	    "locks the interrupted code may hold: signal-safety(7).\n"
+	    "In the handler, only set a volatile sig_atomic_t flag and write() one byte to a "
+	    "non-blocking self-pipe; do the rest in the loop.");
 
 	/* Errors. */
 	SUITE_TEST(test_serve_cleanup_on_error, 2,
-		   "On errors: restore the handlers, close the pipe, reap; never touch others' "
-		   "files.");
+		   "When something fails, is everything undone, and only what you made?\n"
+		   "open(2) with O_CREAT | O_EXCL fails with EEXIST on an existing file, which is "
+		   "not yours to remove; save errno before cleaning up.\n"
+		   "On an error: save errno, wait for the children, unlink the pid file only if "
+		   "you created it, sig_restore(), restore errno, return -1.");
 }

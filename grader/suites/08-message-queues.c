@@ -1314,31 +1314,83 @@ void suite_define(void)
 {
 	/* Part 1: a POSIX work queue. */
 	SUITE_TEST(test_create_attrs, 2,
-		   "mq_open with O_CREAT | O_EXCL and a struct mq_attr; mq_unlink in wq_destroy.");
+		   "Does your queue get the sizes asked for, and what if the name is taken?\n"
+		   "Without a struct mq_attr, mq_open(3) uses the system's defaults; O_EXCL makes "
+		   "it fail with EEXIST on a queue that exists: mq_overview(7).\n"
+		   "mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr) with attr.mq_maxmsg and "
+		   "attr.mq_msgsize set; mq_unlink(name) in wq_destroy.");
 	SUITE_TEST(test_put_get_roundtrip, 2,
-		   "Pass lengths through (tasks hold NULs); cap must be at least msgsize.");
+		   "Does a task with NUL bytes inside come back whole, and how big must the "
+		   "receive buffer be?\n"
+		   "A message is len bytes, not a string; mq_receive(3) fails with EMSGSIZE when "
+		   "the buffer is smaller than the queue's msgsize.\n"
+		   "Pass len to mq_send and return mq_receive's count, never strlen(); check cap "
+		   ">= msgsize first (EMSGSIZE).");
 	SUITE_TEST(test_priorities, 2,
-		   "Give prio to mq_send and store mq_receive's priority in *prio.");
+		   "Where does the priority of a task go, and where does it come back?\n"
+		   "A POSIX queue hands out the highest priority first, oldest first among equals: "
+		   "mq_send(3), mq_receive(3).\n"
+		   "Give prio to mq_send(), and pass prio to mq_receive() so it stores the task's "
+		   "priority there.");
 	SUITE_TEST(test_get_timeout, 2,
-		   "mq_timedreceive wants an absolute CLOCK_REALTIME deadline, computed once.");
+		   "What kind of time does mq_timedreceive() want: a duration or a moment?\n"
+		   "It takes an absolute deadline on CLOCK_REALTIME; tv_nsec must stay below 10^9: "
+		   "mq_receive(3), clock_gettime(2).\n"
+		   "Compute the deadline once, before the loop: clock_gettime(CLOCK_REALTIME), add "
+		   "the ms, carry nanoseconds over; retry EINTR with the same deadline.");
 	SUITE_TEST(test_put_full_timeout, 2,
-		   "mq_timedsend on a full queue: ETIMEDOUT; a failed put is not a task.");
-	SUITE_TEST(test_join_waits, 3,
-		   "Count unfinished tasks in MAP_SHARED memory; join waits for 0, not for empty.");
+		   "What does wq_put() do on a full queue, and does a failed put count as a task?\n"
+		   "mq_timedsend(3) waits until the absolute deadline, then fails with ETIMEDOUT; "
+		   "a task that never went in will never be done.\n"
+		   "Count the task before mq_timedsend and take it back off the count if the send "
+		   "fails (ETIMEDOUT or other).");
+	SUITE_TEST(
+	    test_join_waits, 3,
+	    "When the queue is empty, are all tasks done?\n"
+	    "Tasks taken but still handled are unfinished; the count must live in memory every "
+	    "process shares: mmap(2) MAP_SHARED, pthread_cond_wait(3p).\n"
+	    "Keep the count, a mutex and a condition in a MAP_SHARED mapping, both "
+	    "PTHREAD_PROCESS_SHARED; wq_join waits while count > 0, wq_task_done broadcasts at 0.");
 
 	/* Part 2: producers and consumers. */
 	SUITE_TEST_EX(test_run_exactly_once, 3, 10, 0,
-		      "Producers, then wq_join, then the pills: every task handled exactly once.");
-	SUITE_TEST_EX(test_run_poison_pills, 2, 10, 0,
-		      "One poison pill per consumer; a pill stops the consumer, it is not a task.");
-	SUITE_TEST_EX(test_run_unlinks, 2, 10, 0,
-		      "wq_destroy the queue at the end; never remove a queue that is not yours.");
+		      "When may the pills go in, and who waits for whom?\n"
+		      "A pill sent before every task is done can stop a consumer too early; "
+		      "wq_join() returns once every task is handled.\n"
+		      "Start everyone; waitpid() the producers; wq_join(); then one pill per "
+		      "consumer; waitpid() the consumers; wq_destroy().");
+	SUITE_TEST_EX(
+	    test_run_poison_pills, 2, 10, 0,
+	    "How many pills stop all the consumers, and is a pill given to consume()?\n"
+	    "Each consumer swallows one pill and stops; fewer pills leave some waiting forever.\n"
+	    "Put one pill (len 0) per consumer; a consumer that gets 0 from wq_get stops without "
+	    "calling consume(); count the children that did not exit 0.");
+	SUITE_TEST_EX(
+	    test_run_unlinks, 2, 10, 0,
+	    "Is the queue still there after wq_run(), and whose queue do you remove on an error?\n"
+	    "A POSIX queue stays in the system until mq_unlink(3); one that existed before your "
+	    "wq_create is not yours: mq_overview(7).\n"
+	    "Call wq_destroy() at the end; when wq_create fails with EEXIST, return -1 and remove "
+	    "nothing.");
 
 	/* Part 3: System V. */
 	SUITE_TEST(test_sv_roundtrip_types, 2,
-		   "msgsnd/msgrcv sizes count the text only; type 0, > 0 and < 0 choose.");
-	SUITE_TEST_EX(test_sv_processes, 2, 10, 0,
-		      "No IPC_NOWAIT when waiting; pass the type through to msgrcv.");
+		   "What does the size given to msgsnd() and msgrcv() count?\n"
+		   "The size counts the text only, not the long mtype; msgrcv's type 0, > 0 and < "
+		   "0 choose differently: msgsnd(2).\n"
+		   "Use struct { long mtype; char mtext[SVQ_MSG_MAX]; } and pass len; IPC_NOWAIT "
+		   "only when not waiting; type < 1 to svq_send is EINVAL.");
+	SUITE_TEST_EX(
+	    test_sv_processes, 2, 10, 0,
+	    "Does a consumer wait for its own type of message, and a producer for room?\n"
+	    "Without IPC_NOWAIT, msgsnd(2) waits while the queue is full and msgrcv waits for a "
+	    "message of the type asked for.\n"
+	    "No IPC_NOWAIT when wait is set; pass type straight to msgrcv(); retry on EINTR.");
 	SUITE_TEST(test_sv_remove, 2,
-		   "IPC_PRIVATE for a new queue each time; msgctl(id, IPC_RMID, NULL) to remove.");
+		   "Do two calls of svq_create() give two queues, and is the queue gone after "
+		   "svq_remove()?\n"
+		   "IPC_PRIVATE makes a new queue every time; a System V queue lives until "
+		   "removed: msgget(2), msgctl(2).\n"
+		   "msgget(IPC_PRIVATE, IPC_CREAT | 0600) to create; msgctl(id, IPC_RMID, NULL) to "
+		   "remove.");
 }

@@ -1004,37 +1004,78 @@ void suite_define(void)
 {
 	/* Core: a named shared memory object. */
 	SUITE_TEST(test_create_sized, 2,
-		   "shm_open(O_CREAT | O_EXCL, 0600), then ftruncate() to size BEFORE the mapping "
-		   "is used.");
+		   "How big is a shared memory object just after shm_open() made it?\n"
+		   "A new object has size 0, and touching a mapped page past its end raises "
+		   "SIGBUS: shm_overview(7), ftruncate(2).\n"
+		   "shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600), then ftruncate(fd, size) "
+		   "BEFORE the mapping is used; close(fd) after mmap().");
 	SUITE_TEST(test_create_map_shared, 2,
-		   "MAP_SHARED: with MAP_PRIVATE a child's writes stay in the child's copy.");
+		   "Does the parent see what a forked child writes into the mapping?\n"
+		   "With MAP_PRIVATE each process writes its own copy of the pages; only "
+		   "MAP_SHARED writes reach the object: mmap(2).\n"
+		   "mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0).");
 	SUITE_TEST(test_create_errors, 2,
-		   "O_EXCL gives EEXIST; unlink on failure only an object your call created.");
-	SUITE_TEST(
-	    test_attach_detach, 2,
-	    "shm_attach: shm_open without O_CREAT, size from fstat(); shm_detach: munmap().");
+		   "When shm_create() fails, what do you remove, and is that object yours?\n"
+		   "O_EXCL makes shm_open(3) fail with EEXIST on a name that exists, which belongs "
+		   "to someone else; size 0 is EINVAL before anything.\n"
+		   "When shm_open fails, return NULL and touch nothing; after it succeeded, on "
+		   "failure close fd, shm_unlink(name) and restore errno.");
+	SUITE_TEST(test_attach_detach, 2,
+		   "Where does shm_attach() learn the size, and what does shm_detach() remove?\n"
+		   "fstat(2) gives an object's size in st_size; munmap(2) removes the mapping, not "
+		   "the object.\n"
+		   "shm_attach: shm_open(name, O_RDWR, 0), fstat() for the size (0 is EINVAL), "
+		   "mmap MAP_SHARED, close; shm_detach: munmap(addr, size).");
 
 	/* A shared result array. */
 	SUITE_TEST(test_map_results, 3,
-		   "Workers write into the shared array, slice [w*n/k, (w+1)*n/k); the parent "
-		   "copies it out.");
+		   "Where do a worker's results go, and which items are its own?\n"
+		   "After fork(2) out is a private copy in each worker; only the shared object is "
+		   "the same memory for all: shm_overview(7).\n"
+		   "Worker w writes f(in[i]) into the shared array for i in [w * n / k, (w + 1) * "
+		   "n / k); the parent copies it into out after reaping.");
 	SUITE_TEST(test_map_in_parallel, 2,
-		   "Fork every worker before waiting for any; f runs only in the workers.");
+		   "Are all the workers running at the same time, and who calls f?\n"
+		   "waitpid(2) blocks until that child ends: forking and waiting in one loop runs "
+		   "the workers one after another.\n"
+		   "Fork every worker in one loop, wait for them in a second; f runs only in the "
+		   "workers, which end with _exit(0).");
 	SUITE_TEST(
 	    test_map_cleanup, 2,
-	    "Reap every worker, then shm_detach() and shm_unlink(): nothing left in /dev/shm.");
+	    "What is left in /dev/shm and in /proc/self/maps after parallel_map()?\n"
+	    "An object lives until its name is unlinked and its last mapping is gone: "
+	    "shm_unlink(3), munmap(2).\n"
+	    "Reap every worker, then shm_detach() and shm_unlink(name): nothing left in /dev/shm.");
 	SUITE_TEST(test_map_errors, 2,
-		   "A worker that fails is EIO; clean up on every error path; EEXIST touches "
-		   "nothing.");
+		   "What if a worker exits with status 3, or the name already exists?\n"
+		   "A worker's wait status says whether it did its slice: waitpid(2); the object "
+		   "of a name that exists is not yours to remove.\n"
+		   "A worker not exiting 0 gives EIO with out untouched; clean up on every error "
+		   "path; EEXIST from shm_create touches nothing.");
 
 	/* A mapped file. */
 	SUITE_TEST(test_count_reference, 3,
-		   "Walk exactly st_size bytes of the mapping; NUL is not the end, words cross "
-		   "pages.");
-	SUITE_TEST(test_count_empty_file, 1,
-		   "An empty file: counts 0 and no mmap() (length 0 is EINVAL).");
+		   "Where does your loop stop: at the end of the file, or at a NUL byte?\n"
+		   "A mapping is not a C string: it ends where the file ends, and NUL is a word "
+		   "byte; white space is what isspace(3) says.\n"
+		   "Walk exactly st_size bytes; count a word at each non-space byte that follows a "
+		   "space or the start, carrying the flag across pages.");
+	SUITE_TEST(
+	    test_count_empty_file, 1,
+	    "What does mmap() do with length 0?\n"
+	    "mmap(2) fails with EINVAL for a length of 0; an empty file is not an error.\n"
+	    "if (st.st_size == 0) { counts all 0; close(fd); return 0; } before any mmap().");
 	SUITE_TEST(test_count_cleanup, 2,
-		   "munmap() and close() on every path; not a regular file is EINVAL.");
+		   "Is the file still open or mapped after file_count() returns, and what if path "
+		   "is a folder?\n"
+		   "The descriptor and the mapping outlive the call unless closed: close(2), "
+		   "munmap(2); fstat(2)'s st_mode says what the path is.\n"
+		   "munmap() and close() on every path; if !S_ISREG(st.st_mode), close and fail "
+		   "with EINVAL.");
 	SUITE_TEST(test_upcase_map_shared, 2,
-		   "O_RDWR and MAP_SHARED: only a shared mapping writes through to the file.");
+		   "Do your changes reach the file itself?\n"
+		   "Only a MAP_SHARED mapping writes through to the file, and a writable shared "
+		   "mapping needs a descriptor open for writing: mmap(2).\n"
+		   "open(path, O_RDWR), mmap(..., PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), "
+		   "change the bytes in place, munmap.");
 }

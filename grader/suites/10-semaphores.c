@@ -1230,36 +1230,83 @@ END_TEST
 void suite_define(void)
 {
 	/* Core: the ring in one process. */
-	SUITE_TEST(test_ring_create_free, 2,
-		   "mmap(MAP_SHARED | MAP_ANONYMOUS); sem_init(.., 1, ..): mutex 1, empty slots, "
-		   "full 0.");
-	SUITE_TEST(test_ring_fifo, 2, "Store at tail, take at head, each moving on modulo slots.");
+	SUITE_TEST(
+	    test_ring_create_free, 2,
+	    "Where does the ring live, and what do its three semaphores start at?\n"
+	    "Memory from malloc() is copied by fork(); a MAP_SHARED | MAP_ANONYMOUS mapping is "
+	    "shared: mmap(2), sem_init(3).\n"
+	    "mmap(MAP_SHARED | MAP_ANONYMOUS); sem_init(&r->mutex, 1, 1), sem_init(&r->empty, 1, "
+	    "slots), sem_init(&r->full, 1, 0); 0 or too many slots is EINVAL.");
+	SUITE_TEST(
+	    test_ring_fifo, 2,
+	    "Where does ring_put() store, where does ring_get() take, and where do they go next?\n"
+	    "A ring buffer stores at tail and takes at head, each moving on by one and wrapping "
+	    "round at slots.\n"
+	    "r->items[r->tail] = item; r->tail = (r->tail + 1) % r->slots; and the same with head "
+	    "in ring_get().");
 	SUITE_TEST(test_ring_blocks, 2,
-		   "Wait on empty before storing, on full before taking; post the other after.");
+		   "What makes ring_put() sleep on a full ring, and who wakes it?\n"
+		   "sem_wait(3) sleeps while the count is 0; sem_post(3) adds one and wakes a "
+		   "sleeper: sem_overview(7).\n"
+		   "ring_put: sem_wait(&r->empty) before storing, sem_post(&r->full) after; "
+		   "ring_get the other way round.");
 
 	/* Across processes. */
 	SUITE_TEST(test_ring_across_processes, 2,
-		   "The ring must be in shared memory: the children see the parent's ring.");
+		   "After fork(), do the children see the parent's ring, or a copy of it?\n"
+		   "A child gets a private copy of the parent's memory, except mappings made with "
+		   "MAP_SHARED: fork(2), mmap(2).\n"
+		   "Put the whole ring, header and items, in one mmap(MAP_SHARED | MAP_ANONYMOUS) "
+		   "of sizeof(struct ring) + slots * sizeof(uint64_t).");
 	SUITE_TEST(test_ring_pshared, 2,
-		   "sem_init(sem, 1, value): pshared = 1, or a sleeper in another process never "
-		   "wakes.");
+		   "Does a post in one process wake a sleeper in another?\n"
+		   "An unnamed semaphore works between processes only if initialised with pshared "
+		   "non-zero, in shared memory: sem_init(3).\n"
+		   "sem_init(sem, 1, value): pshared = 1, for all three semaphores.");
 	SUITE_TEST_EX(test_ring_stress, 3, 8, 0,
-		      "The mutex guards head, tail and the slot: every item exactly once.");
-	SUITE_TEST(
-	    test_ring_lock_order, 2,
-	    "Wait on empty (or full) FIRST, then take the mutex: the other order deadlocks.");
+		      "What can two producers do to tail when both store at once?\n"
+		      "head, tail and the slot are shared by every process; the mutex semaphore "
+		      "lets one move them at a time: sem_overview(7).\n"
+		      "Take r->mutex around the store and the move of tail (of head in ring_get): "
+		      "every item exactly once.");
+	SUITE_TEST(test_ring_lock_order, 2,
+		   "A producer holds the mutex and sleeps on a full ring: can the consumer ever "
+		   "free a slot?\n"
+		   "Sleeping on a semaphore while holding the mutex blocks the one process that "
+		   "could wake you: a deadlock.\n"
+		   "Wait on empty (full in ring_get) FIRST, then take the mutex; post the other "
+		   "semaphore after giving the mutex back.");
 
 	/* Signals. */
 	SUITE_TEST(test_ring_eintr, 2,
-		   "sem_wait() failing with EINTR is not an error: wait again.");
+		   "What does sem_wait() return when a signal arrives while it sleeps?\n"
+		   "A handler installed without SA_RESTART makes sem_wait(3) fail with EINTR; the "
+		   "semaphore was not taken: signal(7).\n"
+		   "while (sem_wait(s) < 0) if (errno != EINTR) return -1; -- one helper, used for "
+		   "every wait.");
 
 	/* A limit across processes: a named semaphore. */
 	SUITE_TEST(test_limited_runs_all, 2,
+		   "Does every work(i, arg) run once, in its own child?\n"
+		   "fork(2) makes one child per worker; a child that returns from run_limited runs "
+		   "the caller's code twice.\n"
 		   "Fork every worker; each runs work(i, arg) once and _exit()s with its status.");
 	SUITE_TEST(test_limited_bound, 2,
-		   "sem_open(.., limit): sem_wait() before work(), sem_post() after it.");
-	SUITE_TEST(test_limited_cleanup, 2,
-		   "sem_close() and sem_unlink() in the parent once every worker is reaped.");
+		   "What stops more than limit workers from being inside work() at once?\n"
+		   "A semaphore starting at limit lets limit processes through and makes the rest "
+		   "sleep: sem_open(3), sem_overview(7).\n"
+		   "sem_open(name, O_CREAT | O_EXCL, 0600, limit); in each child sem_wait() (retry "
+		   "EINTR) before work(), sem_post() after it.");
+	SUITE_TEST(
+	    test_limited_cleanup, 2,
+	    "Is /dev/shm/sem.NAME still there after run_limited() returns?\n"
+	    "A named semaphore lives until sem_unlink(3), and each process maps it until "
+	    "sem_close(3).\n"
+	    "In the parent, once every worker is reaped: sem_close(sem) and sem_unlink(name).");
 	SUITE_TEST(test_limited_errors, 2,
-		   "O_EXCL gives EEXIST (leave that semaphore alone); a failed worker is EIO.");
+		   "What if the name already exists, or a worker exits with 3?\n"
+		   "O_EXCL makes sem_open(3) fail with EEXIST, and that semaphore is someone "
+		   "else's; sem_open returns SEM_FAILED, not NULL.\n"
+		   "EEXIST: start nothing and leave that semaphore alone; a worker not exiting 0: "
+		   "reap all, clean up, errno = EIO.");
 }

@@ -931,33 +931,82 @@ void suite_define(void)
 {
 	/* Core: the blocking queue */
 	SUITE_TEST(test_bq_fifo, 1,
-		   "A ring: put at (head + count) % capacity, get at head; timeout 0 never waits.");
+		   "Where does the next item go, where does the oldest come from, and what does "
+		   "timeout 0 do?\n"
+		   "A ring of capacity slots: items sit from head, count of them, wrapping round; "
+		   "capacity 0 is EINVAL.\n"
+		   "Put at (head + count) % capacity, get at head and move head on; with timeout "
+		   "0, a full or empty queue is ETIMEDOUT at once.");
 	SUITE_TEST(test_bq_blocking, 2,
-		   "Wait on not_empty while empty, on not_full while full; each side signals the "
-		   "other.");
+		   "What does bq_get() do on an empty queue, and who wakes it?\n"
+		   "pthread_cond_wait(3p) releases the mutex while asleep and takes it back on "
+		   "waking; the side that changes the state signals.\n"
+		   "Wait on not_empty while empty, on not_full while full; bq_put signals "
+		   "not_empty, bq_get signals not_full.");
 	SUITE_TEST(test_bq_spurious_wakeup, 3,
-		   "while (count == 0) pthread_cond_wait(...): a wake-up is a hint, check again.");
-	SUITE_TEST(test_bq_wakes_each_consumer, 2,
-		   "Signal not_empty at every put, not only when the queue was empty.");
+		   "When pthread_cond_wait() returns, is the queue sure to hold an item?\n"
+		   "A condition variable may wake a thread with nothing changed, or for someone "
+		   "else: the wake-up is a hint: pthread_cond_wait(3p).\n"
+		   "while (count == 0) pthread_cond_wait(&q->not_empty, &q->lock); -- while, never "
+		   "if (the same for not_full).");
+	SUITE_TEST(
+	    test_bq_wakes_each_consumer, 2,
+	    "Four consumers sleep and four items arrive back to back: how many signals are sent?\n"
+	    "pthread_cond_signal(3p) wakes at most one waiter; a signal sent only when the queue "
+	    "was empty is skipped for the next items.\n"
+	    "Call pthread_cond_signal(&q->not_empty) at every put, not only when count was 0.");
 	SUITE_TEST_EX(test_bq_stress, 3, 10, 0,
-		      "while loops, a signal per item, a broadcast at close: nothing lost or "
-		      "doubled.");
+		      "Under load, with spurious wake-ups, can an item be lost, doubled, or a "
+		      "thread left asleep?\n"
+		      "Every wait in a while loop under the mutex, every change signalled, every "
+		      "state all must hear broadcast: pthread_cond_wait(3p).\n"
+		      "while loops around every wait, a signal per item on each side, a broadcast "
+		      "of both conditions at close.");
 	/* Close */
 	SUITE_TEST(test_bq_close_wakes_all, 2,
-		   "bq_close sets closed and broadcasts both condition variables.");
+		   "Who wakes the threads asleep in bq_put() and bq_get() when the queue closes?\n"
+		   "A state every waiter must see needs pthread_cond_broadcast(3p); each waiting "
+		   "loop must test closed too.\n"
+		   "bq_close sets closed and broadcasts not_empty and not_full; put fails with "
+		   "EPIPE once closed, get only once closed and empty.");
 	/* Timeouts */
 	SUITE_TEST(test_timeouts_monotonic, 2,
-		   "pthread_condattr_setclock(CLOCK_MONOTONIC); deadline = now + timeout, "
-		   "tv_nsec < 1e9.");
+		   "On which clock is your deadline, and is its tv_nsec below a second?\n"
+		   "pthread_cond_timedwait(3p) takes an absolute time on the condition's clock; "
+		   "pthread_condattr_setclock(3p) chooses CLOCK_MONOTONIC.\n"
+		   "pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) at init; deadline = now + "
+		   "timeout computed once, carrying tv_nsec below 1e9.");
 	/* Event */
 	SUITE_TEST(test_event_basic, 1,
-		   "event_wait returns 1 when set (at once if already), 0 on timeout.");
-	SUITE_TEST(test_event_set_wakes_all, 2, "event_set broadcasts: every waiter must see it.");
+		   "What does event_wait() return when the event is already set, and when the time "
+		   "is up?\n"
+		   "An event is a flag behind a mutex and a condition: wait while it is clear, "
+		   "until the deadline: pthread_cond_timedwait(3p).\n"
+		   "Return 1 when the flag is set (at once if it already is), 0 on ETIMEDOUT; "
+		   "timeout 0 never waits.");
+	SUITE_TEST(test_event_set_wakes_all, 2,
+		   "When event_set() is called, how many waiters wake?\n"
+		   "pthread_cond_signal(3p) wakes one; pthread_cond_broadcast wakes them all.\n"
+		   "In event_set: flag = 1; pthread_cond_broadcast(&e->cond); under the mutex.");
 	SUITE_TEST(test_event_spurious, 2,
-		   "while (!flag) wait until the deadline; a wake-up alone proves nothing.");
+		   "When your waiter wakes, has the event really been set?\n"
+		   "A wake-up alone proves nothing: test the flag again, and wait again until the "
+		   "same deadline: pthread_cond_wait(3p).\n"
+		   "while (!flag) { if (pthread_cond_timedwait(..., &deadline) == ETIMEDOUT) "
+		   "break; } return flag;");
 	/* Barrier */
-	SUITE_TEST(test_barrier_basic, 1,
-		   "Wait until parties arrive; the last arrival broadcasts; indexes 0..parties-1.");
-	SUITE_TEST_EX(test_barrier_rounds, 3, 10, 0,
-		      "Remember the generation on arrival and wait while it is unchanged.");
+	SUITE_TEST(
+	    test_barrier_basic, 1,
+	    "Who releases the threads waiting at the barrier, and what index does each get?\n"
+	    "Arrivals wait until parties have come; the last one wakes them all with "
+	    "pthread_cond_broadcast(3p).\n"
+	    "index = waiting++; if it is the last, reset waiting, move the generation on and "
+	    "broadcast; else wait; return the index (0 .. parties - 1).");
+	SUITE_TEST_EX(
+	    test_barrier_rounds, 3, 10, 0,
+	    "What if a fast thread comes back for the next round before a slow one has woken?\n"
+	    "Waiting for a count breaks when the count is reset for the next round; a round number "
+	    "that only the last arrival changes does not.\n"
+	    "Remember the generation on arrival and while (gen == b->generation) "
+	    "pthread_cond_wait(...).");
 }

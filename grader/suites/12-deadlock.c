@@ -1301,37 +1301,78 @@ void suite_define(void)
 {
 	/* Core: dine_ordered */
 	SUITE_TEST(test_ordered_everyone_eats, 3,
-		   "Lock the lower-numbered of forks[i] and forks[(i + 1) % n] first, eat, unlock "
-		   "both; meals times.");
+		   "Which of its two forks does each philosopher lock first?\n"
+		   "A deadlock needs a circle of threads each waiting for the next; locking in one "
+		   "global order leaves no circle: pthread_mutex_lock(3p).\n"
+		   "Lock the lower-numbered of forks[i] and forks[(i + 1) % n] first, then the "
+		   "other, eat, unlock both; meals times.");
 	SUITE_TEST(test_ordered_no_deadlock, 3,
-		   "Left-then-right deadlocks when all hold their left fork: philosopher n - 1 "
+		   "What happens when every philosopher holds its left fork at the same moment?\n"
+		   "Left-then-right makes a circle of waits; with the lower fork first, "
+		   "philosopher n - 1 takes fork 0 and the circle breaks.\n"
+		   "first = left < right ? left : right; second = the other: philosopher n - 1 "
 		   "must take fork 0 first.");
 	/* Core: dine_backoff */
 	SUITE_TEST(test_backoff_everyone_eats, 2,
+		   "Does a philosopher ever wait for its second fork while holding the first?\n"
+		   "pthread_mutex_trylock(3p) fails at once with EBUSY instead of waiting: holding "
+		   "one lock while waiting for another is what deadlocks.\n"
 		   "Lock the left fork, trylock the right; eat only when you hold both.");
 	SUITE_TEST(test_backoff_no_deadlock, 2,
+		   "When the second fork is busy, does your philosopher wait, or retry while still "
+		   "holding the first?\n"
+		   "Waiting while holding is half of a deadlock; retrying trylock forever while "
+		   "holding is a livelock: pthread_mutex_trylock(3p).\n"
 		   "Never pthread_mutex_lock the second fork: trylock it, and on EBUSY unlock the "
-		   "first.");
-	SUITE_TEST(
-	    test_backoff_puts_fork_down, 3,
-	    "After a failed trylock, unlock the fork you hold, sleep a random while, retry.");
+		   "first before trying again.");
+	SUITE_TEST(test_backoff_puts_fork_down, 3,
+		   "After a failed trylock, which fork does your philosopher still hold, and for "
+		   "how long?\n"
+		   "Backing off means putting the held fork down and waiting a random while, so "
+		   "neighbours do not stay in step: rand_r(3), nanosleep(2).\n"
+		   "After EBUSY, unlock the fork you hold, sleep a random while (a seed per "
+		   "philosopher), then retry from the start.");
 	/* Cleanup */
-	SUITE_TEST(test_forks_released, 2,
-		   "Unlock both forks after every meal, the last one too, before the thread ends.");
+	SUITE_TEST(
+	    test_forks_released, 2,
+	    "When a philosopher's thread ends, is it still holding a fork?\n"
+	    "A mutex held by a thread that ended stays locked for ever: pthread_mutex_unlock(3p).\n"
+	    "Unlock both forks after every meal, the last one too, before the thread ends.");
 	/* Errors: the dinners */
 	SUITE_TEST(test_dine_invalid, 1,
-		   "Check t, n, forks, eat and meals first: EINVAL, nobody seated.");
+		   "What should a dinner with one philosopher, or a NULL eat, do?\n"
+		   "Check every argument before starting any thread, as the header says: EINVAL "
+		   "with nobody seated.\n"
+		   "Check t, n (2 .. TABLE_MAX), forks, eat and meals >= 0 first: errno = EINVAL, "
+		   "return -1; meals == 0 returns 0.");
 	/* Core: account_transfer */
-	SUITE_TEST(test_transfer_moves_money, 2,
-		   "Lock both accounts, lower id first, change both balances, unlock both.");
+	SUITE_TEST(
+	    test_transfer_moves_money, 2,
+	    "Which account do you lock first, and are both locked while the balances change?\n"
+	    "Locks taken in one global order, here the account id, cannot form a circle; the "
+	    "change needs both held at once.\n"
+	    "Lock both accounts, lower id first (not lower address), change both balances, unlock "
+	    "both.");
 	SUITE_TEST(test_transfer_lock_order, 3,
-		   "transfer(a, b) and transfer(b, a) must lock in the same order: by id.");
-	SUITE_TEST(test_transfer_stress, 2,
-		   "Both locks held for the whole change, in id order, released every time.");
+		   "transfer(a, b) and transfer(b, a) at the same time: who waits for whom?\n"
+		   "From-then-to makes the two transfers take the locks in opposite orders: a "
+		   "circle of two, a deadlock.\n"
+		   "Lock by id: first = from->id < to->id ? from : to; second = the other; in both "
+		   "calls alike.");
+	SUITE_TEST(
+	    test_transfer_stress, 2,
+	    "Under load, is any balance changed without both locks held, or a lock left taken?\n"
+	    "Both locks must be held for the whole change, taken in the same order every time: "
+	    "pthread_mutex_lock(3p).\n"
+	    "Take both locks in id order, change both balances, then unlock both, on every path.");
 	/* Errors: account_transfer */
 	SUITE_TEST(test_transfer_same_account, 2,
-		   "from == to: return EINVAL before locking; one mutex locked twice waits "
-		   "forever.");
+		   "What happens when one thread locks the same mutex twice?\n"
+		   "A default mutex locked twice by its owner waits for itself for ever: "
+		   "pthread_mutex_lock(3p).\n"
+		   "if (from == to) { errno = EINVAL; return -1; } before locking anything.");
 	SUITE_TEST(test_transfer_invalid, 1,
-		   "NULL accounts or a negative amount: EINVAL, nothing locked or changed.");
+		   "What should a transfer with a NULL account or a negative amount do?\n"
+		   "Check the arguments before taking any lock: nothing locked, nothing changed.\n"
+		   "if (!from || !to || amount < 0) { errno = EINVAL; return -1; } first.");
 }

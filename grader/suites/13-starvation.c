@@ -776,28 +776,74 @@ END_TEST
 void suite_define(void)
 {
 	/* Core: exclusion */
-	SUITE_TEST(test_writer_excludes_all, 3,
-		   "While a writer is inside, both readers and other writers wait.");
+	SUITE_TEST(
+	    test_writer_excludes_all, 3,
+	    "While a writer is inside, what stops a reader or a second writer from entering?\n"
+	    "A writer holds the lock alone: both kinds of arrival wait in a loop on a condition "
+	    "variable: pthread_cond_wait(3p).\n"
+	    "rdlock waits while writer is set; wrlock waits while writer is set or readers > 0; "
+	    "wrunlock clears it and wakes them.");
 	SUITE_TEST(test_reader_excludes_writer, 2,
-		   "A writer waits while readers are inside; the last reader out signals it.");
+		   "Who wakes the writer waiting for the readers to leave?\n"
+		   "A condition that turns true must be signalled by the thread that makes it "
+		   "true, or the waiter sleeps on: pthread_cond_signal(3p).\n"
+		   "In rdunlock: if (--readers == 0 && waiting_writers > 0) "
+		   "pthread_cond_signal(&rw->writers_cv);");
 	SUITE_TEST(test_readers_share, 2,
-		   "Readers do not exclude each other: only wait for writers.");
+		   "Does a reader wait for another reader?\n"
+		   "Readers only look at the data: any number may hold the lock together; only "
+		   "writers exclude them.\n"
+		   "rdlock waits only for writers (inside or waiting), never while readers > 0; "
+		   "then readers++.");
 	SUITE_TEST(test_wakes_all_readers, 2,
-		   "A leaving writer lets every waiting reader in: pthread_cond_broadcast.");
-	SUITE_TEST(test_exclusion_stress, 2,
-		   "Check and change the counters only with the mutex held; wait in a while loop.");
+		   "When a writer leaves, how many of the waiting readers get in?\n"
+		   "pthread_cond_signal(3p) wakes one thread; every waiting reader needs "
+		   "pthread_cond_broadcast.\n"
+		   "A leaving writer lets every waiting reader in: "
+		   "pthread_cond_broadcast(&rw->readers_cv).");
+	SUITE_TEST(
+	    test_exclusion_stress, 2,
+	    "Is every counter read and changed under the mutex, and is every wait in a loop?\n"
+	    "A condition variable may wake a thread spuriously or late; only the state under the "
+	    "mutex is true: pthread_cond_wait(3p).\n"
+	    "Check and change the counters only with the mutex held; wait in a while loop on the "
+	    "full condition, try variants included.");
 	/* Starvation */
-	SUITE_TEST(test_writer_not_starved, 3,
-		   "A waiting writer stops new readers: rdlock waits while waiting_writers > 0.");
+	SUITE_TEST(
+	    test_writer_not_starved, 3,
+	    "Under a flood of overlapping readers, is there ever a moment with none inside?\n"
+	    "A waiting writer must be visible to new readers, or readers keep it out for ever: "
+	    "that is starvation.\n"
+	    "Count waiting_writers++ before the writer's wait loop; rdlock waits while writer || "
+	    "waiting_writers > 0.");
 	SUITE_TEST(test_reader_not_starved, 3,
-		   "A leaving writer hands the lock to the readers waiting before another writer.");
+		   "When a writer leaves while another writer waits, who goes first?\n"
+		   "Just broadcasting lets a writer arriving a moment later take the lock before "
+		   "the woken readers run: they starve again.\n"
+		   "In wrunlock, let the waiting readers in yourself (readers += waiting_readers) "
+		   "and bump a batch number; a reader waits while batch is unchanged.");
 	/* Try variants and errors */
 	SUITE_TEST(test_try_variants, 2,
-		   "tryrdlock: EBUSY when a writer is inside or waiting; trywrlock: when anyone "
-		   "is inside.");
+		   "When must rw_tryrdlock() and rw_trywrlock() refuse?\n"
+		   "A try variant does what the lock does when it would not wait, and fails with "
+		   "EBUSY otherwise, like pthread_rwlock_tryrdlock(3p).\n"
+		   "tryrdlock: EBUSY when a writer is inside or waiting; trywrlock: EBUSY when "
+		   "anyone is inside.");
 	SUITE_TEST(test_unlock_errors, 1,
-		   "EPERM for an unlock that does not match: no reader inside, or not the writer.");
+		   "What should an unlock that matches no lock do?\n"
+		   "Only the thread that holds the write lock may release it; pthread_self(3) and "
+		   "pthread_equal(3) say who is calling.\n"
+		   "EPERM, lock unchanged, for rdunlock with readers == 0, or wrunlock when "
+		   "!writer or !pthread_equal(rw->owner, pthread_self()).");
 	SUITE_TEST(test_create_destroy, 1,
-		   "rw_destroy refuses with EBUSY while the lock is held or waited for.");
-	SUITE_TEST(test_invalid, 1, "A NULL lock is EINVAL for every function.");
+		   "Can rw_destroy() free a lock that is held, or that someone waits for?\n"
+		   "Destroying a mutex or condition variable in use is undefined: "
+		   "pthread_mutex_destroy(3p); check under the mutex first.\n"
+		   "rw_destroy refuses with EBUSY while readers, writer or any waiting count is "
+		   "non-zero; else destroy the mutex and both conditions, free.");
+	SUITE_TEST(test_invalid, 1,
+		   "What does each function do with a NULL lock?\n"
+		   "Check the pointer before touching the mutex, as starvation.h says.\n"
+		   "if (!rw) { errno = EINVAL; return -1; } at the top of every function "
+		   "(rw_create aside).");
 }

@@ -1664,38 +1664,96 @@ void suite_define(void)
 {
 	/* Frames on a stream. */
 	SUITE_TEST(test_frame_format, 2,
-		   "A frame is a 4-byte length in network byte order (htonl), then the bytes.");
+		   "What exactly goes on the wire for one message, byte by byte?\n"
+		   "Numbers sent between machines go in network byte order, big-endian, whatever "
+		   "the host's: byteorder(3).\n"
+		   "Send htonl(len) as 4 bytes, then the len bytes, no NUL; on receipt ntohl() the "
+		   "header.");
 	SUITE_TEST(test_frame_recv_pieces, 2,
-		   "recv() returns what has arrived: read exactly 4, then exactly len bytes.");
+		   "Does one recv() give you one frame, no more and no less?\n"
+		   "A stream keeps no message boundaries: recv(2) returns whatever has arrived, "
+		   "one byte or several frames.\n"
+		   "Read exactly 4 bytes, then exactly len bytes, asking each time for the bytes "
+		   "left in the frame, never the room in the buffer.");
 	SUITE_TEST(test_frame_send_partial, 2,
-		   "send() and recv() can stop short or fail with EINTR: loop from buf + done.");
+		   "What if send() takes only part of the frame, or fails with EINTR?\n"
+		   "send(2) and recv(2) may move fewer bytes than asked, or fail with EINTR when a "
+		   "signal arrives: signal(7).\n"
+		   "Loop send(fd, buf + done, n - done, MSG_NOSIGNAL) until done == n, retrying "
+		   "EINTR; recv the same way.");
 	SUITE_TEST(test_frame_errors, 2,
-		   "EOF inside a frame is EPROTO, len > cap is EMSGSIZE; send with MSG_NOSIGNAL.");
+		   "What happens when the peer closes half-way through a frame, or you send to a "
+		   "peer that has gone?\n"
+		   "recv(2) returning 0 inside a frame is a torn frame; sending to a closed peer "
+		   "raises SIGPIPE unless MSG_NOSIGNAL: send(2).\n"
+		   "End of stream inside a frame: EPROTO; len > cap: EMSGSIZE before reading the "
+		   "body; send with MSG_NOSIGNAL to get EPIPE.");
 
 	/* A server and its client. */
 	SUITE_TEST(test_server_requests, 2,
-		   "Loop: accept, answer frames until the client closes, close; nclients times.");
+		   "How many requests does one client send, and when is it done?\n"
+		   "A connection carries frames until the client closes it; accept(2) gives the "
+		   "next connection on the listening socket.\n"
+		   "Loop nclients times: accept; while frame_recv() returns 1, handle and "
+		   "frame_send the answer; close the connection.");
 	SUITE_TEST(test_server_bad_client, 2,
-		   "A client's torn frame, oversized frame or departure ends only its connection.");
+		   "When one client breaks the protocol or vanishes, does your server stop?\n"
+		   "An error on one connection concerns only that connection; MSG_NOSIGNAL keeps a "
+		   "vanished client from killing the server: send(2).\n"
+		   "On a torn or oversized frame, EPIPE or the handler's -1: close that connection "
+		   "and go on to accept the next client.");
 	SUITE_TEST(test_client_call, 2,
-		   "usock_call: frame_send the request, frame_recv the answer; EOF is ECONNRESET.");
-	SUITE_TEST(test_server_shutdown, 2, "usock_close: unlink the socket file, close lfd.");
+		   "What does usock_call() report when the server closes without answering?\n"
+		   "A clean end of stream where an answer was due is a reset connection for the "
+		   "client: recv(2) returns 0.\n"
+		   "frame_send the request, frame_recv the answer; if frame_recv returns 0, errno "
+		   "= ECONNRESET and return -1.");
+	SUITE_TEST(test_server_shutdown, 2,
+		   "What is left in the folder after the server shuts down?\n"
+		   "A socket file stays in the file system after close(2), like any file, until "
+		   "unlink(2): unix(7).\n"
+		   "usock_close: unlink(path) unless it starts with '@', then close(lfd).");
 	SUITE_TEST(test_listen_names, 2,
-		   "Unlink a stale socket (S_ISSOCK only) before bind; refuse names too long.");
+		   "What if a stale socket file is at the path, or a regular file, or the name is "
+		   "too long?\n"
+		   "bind(2) fails with EADDRINUSE on an existing file; sun_path holds 108 bytes "
+		   "with the NUL: unix(7).\n"
+		   "lstat() the path and unlink it only if S_ISSOCK; refuse strlen(path) >= "
+		   "sizeof(sun_path) with ENAMETOOLONG before socket().");
 
 	/* socketpair. */
 	SUITE_TEST(test_socketpair_child, 2,
-		   "After fork each side closes the other's end, or EOF never comes.");
+		   "After fork(), who holds each end of the socketpair?\n"
+		   "Each process has a copy of both ends; end of file comes only when every copy "
+		   "of the other end is closed: socketpair(2).\n"
+		   "After fork, the child closes the parent's end and the parent the child's; "
+		   "usock_finish closes fd, then waitpid().");
 
 	/* Passing descriptors. */
 	SUITE_TEST(test_fd_send, 2,
-		   "SCM_RIGHTS rides on one data byte; cmsg_len = CMSG_LEN(sizeof(int)).");
+		   "How does a descriptor travel, and what carries it?\n"
+		   "A descriptor travels as an SCM_RIGHTS control message, which a stream socket "
+		   "sends only with at least one byte of data: unix(7), cmsg(3).\n"
+		   "sendmsg one data byte with a control buffer of CMSG_SPACE(sizeof(int)); "
+		   "SOL_SOCKET, SCM_RIGHTS, cmsg_len = CMSG_LEN(sizeof(int)).");
 	SUITE_TEST(test_fd_recv, 2,
-		   "Return the int in CMSG_DATA; recv_file closes the descriptor it received.");
+		   "Where is the received descriptor, and who closes it?\n"
+		   "recvmsg(2) puts the new descriptor in the control message's data; it is this "
+		   "process's own copy: cmsg(3).\n"
+		   "Return the int in CMSG_DATA(CMSG_FIRSTHDR(&msg)); recv_file reads until end of "
+		   "file or cap, then closes it.");
 	SUITE_TEST(test_fd_recv_errors, 1,
-		   "Not exactly one descriptor, or EOF: -1 with EPROTO; close whatever arrived.");
+		   "What if three descriptors arrive, or a byte without one, or end of stream?\n"
+		   "Every descriptor that arrives is open in your process, wanted or not; "
+		   "MSG_CTRUNC says some did not fit: unix(7), cmsg(3).\n"
+		   "Unless exactly one (cmsg_len == CMSG_LEN(sizeof(int)), no MSG_CTRUNC): close "
+		   "each that arrived, errno = EPROTO, return -1.");
 
 	/* The abstract namespace. */
 	SUITE_TEST(test_abstract_name, 1,
-		   "'@name': sun_path[0] = 0, length = offsetof(sun_path) + 1 + strlen(name).");
+		   "How long is the address of an abstract name?\n"
+		   "An abstract name starts with a NUL in sun_path, creates no file, and its "
+		   "length counts exactly the name's bytes: unix(7).\n"
+		   "'@name': sun_path[0] = 0, name copied after it, length = offsetof(struct "
+		   "sockaddr_un, sun_path) + 1 + strlen(name).");
 }

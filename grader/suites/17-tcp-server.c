@@ -1184,29 +1184,75 @@ void suite_define(void)
 {
 	/* The listening socket. */
 	SUITE_TEST(test_listen_port0, 2,
-		   "Bind 127.0.0.1 port 0, then getsockname() and ntohs() for the chosen port.");
+		   "Which address do you bind, and which port did port 0 give you?\n"
+		   "Port 0 lets the kernel pick a free port; getsockname(2) tells which, in "
+		   "network byte order: ip(7), byteorder(3).\n"
+		   "Bind htonl(INADDR_LOOPBACK) and htons(port), listen(fd, SOMAXCONN), then "
+		   "getsockname() and *bound = ntohs(addr.sin_port).");
 
 	/* The server. */
 	SUITE_TEST(test_serve_one, 2,
-		   "Read the line to its '\\n', send the handler's reply, close the connection.");
+		   "What does your server read, what does it send, and what then?\n"
+		   "The request is one line ending in '\\n'; the reply ends when the server closes "
+		   "the connection: close(2) is its end of file.\n"
+		   "Read the line to its '\\n', NUL-terminate it in its place, send the handler's "
+		   "reply whole, close the connection.");
 	SUITE_TEST(test_serve_dribbled_request, 1,
-		   "recv() returns what has arrived: keep receiving until the '\\n'.");
-	SUITE_TEST(test_serve_survives_injected_faults, 1,
-		   "recv() and send() may move fewer bytes than asked, or fail with EINTR: loop.");
+		   "Does one recv() bring the whole request line?\n"
+		   "TCP is a byte stream: recv(2) returns what has arrived so far, maybe part of a "
+		   "line: tcp(7).\n"
+		   "Keep calling recv(fd, buf + got, room, 0) until a '\\n' is in buf, end of "
+		   "file, or TCP_LINE_MAX bytes.");
+	SUITE_TEST(
+	    test_serve_survives_injected_faults, 1,
+	    "What if recv() or send() moves only part of what you asked, or fails with EINTR?\n"
+	    "Short counts and EINTR are normal results of recv(2) and send(2), not errors: "
+	    "signal(7).\n"
+	    "Loop both: on EINTR call again; after a short send, carry on from buf + done until "
+	    "the whole reply is sent.");
 	SUITE_TEST(test_serve_concurrent, 3,
-		   "Accept the next client while others are served: a thread per connection.");
+		   "Can your server accept a client while it is still serving another?\n"
+		   "A server that reads one client to its end serves one at a time; a thread per "
+		   "connection lets accept(2) go on: pthread_create(3).\n"
+		   "After accept(), start a thread for the connection (its own malloc'd argument) "
+		   "and go back to poll() at once.");
 	SUITE_TEST(test_serve_restart, 2,
-		   "setsockopt(SO_REUSEADDR) before bind(), or TIME_WAIT blocks the restart.");
+		   "Why does bind() fail right after the old server has gone?\n"
+		   "Connections of the old server linger in TIME_WAIT and hold the port unless "
+		   "SO_REUSEADDR is set before bind(2): socket(7), tcp(7).\n"
+		   "setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) between socket() "
+		   "and bind().");
 	SUITE_TEST(test_serve_stop, 2,
-		   "poll() lfd and stopfd; at the stop close lfd, then join every connection.");
+		   "While waiting in accept(), how does your server notice the stop?\n"
+		   "poll(2) waits on several descriptors at once; accept(2) alone waits only for a "
+		   "client.\n"
+		   "poll() lfd and stopfd; when stopfd is readable, close lfd at once, then join "
+		   "every connection's thread and return 0.");
 	SUITE_TEST(test_serve_bad_clients, 2,
-		   "A vanished client ends its own connection: MSG_NOSIGNAL, EPIPE, ECONNRESET.");
+		   "What happens to your server when a client resets while you send its reply?\n"
+		   "Sending to a vanished peer raises SIGPIPE, which kills the process unless "
+		   "MSG_NOSIGNAL: send(2); recv(2) may fail with ECONNRESET.\n"
+		   "send(..., MSG_NOSIGNAL); on EPIPE, ECONNRESET, end of file before '\\n' or a "
+		   "line too long, close that connection only.");
 
 	/* The client. */
-	SUITE_TEST(test_fetch_one, 2,
-		   "Send the line and its '\\n', then recv() until 0; check cap; close always.");
+	SUITE_TEST(
+	    test_fetch_one, 2,
+	    "What do you send, when is the reply over, and is your socket closed on every path?\n"
+	    "The server closes after its reply: recv(2) returning 0 is the end; a reply longer "
+	    "than cap must not overflow.\n"
+	    "Send the line and its '\\n', then recv() until 0; more than cap is EMSGSIZE; close "
+	    "the socket on every path.");
 	SUITE_TEST(test_fetch_all_concurrent, 3,
-		   "Start every thread first, then join them all: not one request at a time.");
+		   "Is the second request sent before the first reply has come?\n"
+		   "pthread_join(3) waits for the thread to end: creating and joining in one loop "
+		   "makes the requests one after another.\n"
+		   "Start every thread first, each calling tcp_fetch() for r[i], then join them "
+		   "all in a second loop.");
 	SUITE_TEST(test_fetch_all_errors, 1,
-		   "Each request has its own err; all are made and joined; -1 if any failed.");
+		   "When one request fails, are the others still made and every thread joined?\n"
+		   "Each request keeps its own outcome; a failure is reported after everything is "
+		   "joined, not by stopping early.\n"
+		   "Store each errno in r[i].err; make and join all; return -1 with errno = the "
+		   "first failed r[i].err; n > TCP_FETCH_MAX is EINVAL first.");
 }
