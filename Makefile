@@ -45,7 +45,7 @@ $(B)/common/%.o: common/%.c
 
 # ==== The grader ====
 
-GRADER_SRCS := $(filter-out grader/runner.c grader/fault.c,$(wildcard grader/*.c))
+GRADER_SRCS := $(filter-out grader/runner.c grader/fault.c grader/xray.c,$(wildcard grader/*.c))
 GRADER_OBJS := $(patsubst %.c,$(B)/%.o,$(GRADER_SRCS))
 
 $(B)/ipcgrade: $(GRADER_OBJS) $(B)/libipclab.a
@@ -72,7 +72,7 @@ $(B)/grader/suites/%.o: grader/suites/%.c
 	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -Igrader -Ilabs/$* $(CHECK_CFLAGS) $(CFLAGS) -c $< -o $@
 
 # As the grader does: the student's calls that fault.c wraps are renamed to it.
-SUITE_RUNTIME := $(B)/grader/runner.o $(B)/grader/fault.o $(B)/libipclab.a
+SUITE_RUNTIME := $(B)/grader/runner.o $(B)/grader/fault.o $(B)/grader/xray.o $(B)/libipclab.a
 
 # A lab's demo is its main.c with the student's file; a solution's demo is
 # the same main.c with the reference file.

@@ -481,10 +481,11 @@ static uint64_t toolkit_hash(const struct toolkit *tk, const struct lab *lab, ch
 {
 	uint64_t h = 14695981039346656037ull;
 	char *files[] = {
-	    path_join(tk->root, "grader/runner.c"),  path_join(tk->root, "grader/suite.h"),
-	    path_join(tk->root, "common/ipclab.h"),  path_join(tk->build, "libipclab.a"),
-	    path_join(tk->root, "grader/fault.c"),   path_join(tk->root, "grader/fault.h"),
-	    path_join(tk->root, "grader/fault.syms")};
+	    path_join(tk->root, "grader/runner.c"),   path_join(tk->root, "grader/suite.h"),
+	    path_join(tk->root, "common/ipclab.h"),   path_join(tk->build, "libipclab.a"),
+	    path_join(tk->root, "grader/fault.c"),    path_join(tk->root, "grader/fault.h"),
+	    path_join(tk->root, "grader/fault.syms"), path_join(tk->root, "grader/xray.c"),
+	    path_join(tk->root, "grader/xray.h")};
 	char *names[MAX_SOURCES];
 	int n = list_files(lab_dir, ".c", names, MAX_SOURCES);
 	int m = list_files(lab_dir, ".h", names + (n > 0 ? n : 0), MAX_SOURCES - (n > 0 ? n : 0));
@@ -540,13 +541,16 @@ static int compile_runner(const struct toolkit *tk, const char *tdir, const char
 {
 	char *runner = path_join(tk->root, "grader/runner.c");
 	char *fault = path_join(tk->root, "grader/fault.c");
-	char *objs[] = {"runner-main.o", "fault.o"};
+	char *xray = path_join(tk->root, "grader/xray.c");
+	char *objs[] = {"runner-main.o", "fault.o", "xray.o"};
 	int r = compile(tk, tdir, runner, objs[0], incs, extra, log) ||
 		compile(tk, tdir, fault, objs[1], incs, extra, log) ||
-		merge_objects(tdir, objs, 2, out, log);
+		compile(tk, tdir, xray, objs[2], incs, extra, log) ||
+		merge_objects(tdir, objs, 3, out, log);
 
 	free(runner);
 	free(fault);
+	free(xray);
 	return r;
 }
 

@@ -46,6 +46,7 @@ static void test_free(struct test_result *t)
 	free(t->message);
 	free(t->hint);
 	free(t->output);
+	free(t->xray);
 }
 
 void grade_result_free(struct grade_result *g)

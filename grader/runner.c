@@ -10,6 +10,7 @@
  * private pipe), or to stdout, one a line, fields separated by tabs:
  *	test    name  points  timeout  hint
  *	result  name  status  message
+ *	xray    name  text    (after a failed test's result, when there is one)
  * Nothing the student's code prints can forge a record: that code runs only
  * in Check's test child, which closes the result descriptor first. A test
  * passes only when its child got to the end of the test and through the
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "suite.h"
+#include "xray.h"
 
 #define MAX_TESTS         64
 #define MAX_FDS           1024
@@ -54,6 +56,9 @@ struct test_page {
 	int stray;                  /* a copy of the test process came back from a fork */
 	unsigned char fds[MAX_FDS]; /* descriptors open when the test began */
 	char diagnosis[2048];       /* where each thread was blocked when the time ran out */
+	struct xray_known known;    /* what those descriptors point at, left out of X-rays */
+	char xray_hang[XRAY_SIZE];  /* the X-ray the runner took when the time ran out */
+	char xray_fail[XRAY_SIZE];  /* the X-ray the test process took before failing */
 };
 
 static struct test_def tests[MAX_TESTS];
@@ -108,6 +113,8 @@ static void check_fds(const char *what)
 		len += snprintf(msg + len, sizeof(msg) - (size_t)len, "%s%d (%s)",
 				leaked > 1 ? ", " : "", fd, target);
 	}
+	if (leaked)
+		suite_xray();
 	ck_assert_msg(leaked == 0,
 		      "%s left %d file descriptor%s open: %s%s. Close every descriptor you open "
 		      "once you are done with it.",
@@ -119,6 +126,8 @@ static void check_children(const char *what)
 	int zombies = proc_count_zombies(0);
 	int running = proc_count_children(0) - zombies;
 
+	if (zombies || running)
+		suite_xray();
 	ck_assert_msg(zombies == 0,
 		      "%s left %d zombie process%s: a child ended but nobody called waitpid() "
 		      "for it.",
@@ -135,6 +144,8 @@ static void check_threads(const char *what)
 		return; /* the sanitizer runs threads of its own; the plain run checks this */
 	int extra = proc_count_threads(0) - 1;
 
+	if (extra > 0)
+		suite_xray();
 	ck_assert_msg(extra <= 0,
 		      "%s returned while %d other thread%s still running: join every thread you "
 		      "create.",
@@ -225,23 +236,51 @@ static void ipc_list(char *buf, size_t size)
 
 static char ipc_before[IPC_LIST_SIZE];
 
-static void check_ipc(const char *what)
+/* The IPC objects made since the test began, one a line, into buf. Returns how many. */
+static int ipc_new(char *buf, size_t size)
 {
-	char now[IPC_LIST_SIZE], msg[600] = "";
-	int leaked = 0;
+	char now[IPC_LIST_SIZE], *save = NULL;
 	size_t len = 0;
+	int n = 0;
 
+	buf[0] = '\0';
 	ipc_list(now, sizeof(now));
-	for (char *line = strtok(now, "\n"); line; line = strtok(NULL, "\n")) {
+	for (char *line = strtok_r(now, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char key[300];
 
 		snprintf(key, sizeof(key), "%s\n", line);
 		if (strstr(ipc_before, key))
 			continue;
-		if (++leaked <= 3)
-			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
-						leaked > 1 ? ", " : "", line);
+		n++;
+		if (len < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s", key);
 	}
+	return n;
+}
+
+void suite_xray(void)
+{
+	char fresh[IPC_LIST_SIZE];
+	pid_t self = getpid();
+
+	if (self != page->test_pid)
+		return; /* a copy of the test process that the student forked */
+	ipc_new(fresh, sizeof(fresh));
+	xray_take(page->xray_fail, sizeof(page->xray_fail), &self, 1, &page->known, fresh);
+}
+
+static void check_ipc(const char *what)
+{
+	char fresh[IPC_LIST_SIZE], msg[600] = "", *save = NULL;
+	int leaked = ipc_new(fresh, sizeof(fresh)), shown = 0;
+	size_t len = 0;
+
+	for (char *line = strtok_r(fresh, "\n", &save); line && shown < 3 && len < sizeof(msg);
+	     line = strtok_r(NULL, "\n", &save))
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s", shown++ ? ", " : "",
+					line);
+	if (leaked)
+		suite_xray();
 	ck_assert_msg(leaked == 0,
 		      "%s left %d IPC object%s or temporary file%s behind: %s%s. Remove what you "
 		      "create: shm_unlink, mq_unlink, sem_unlink, unlink for FIFOs, sockets and "
@@ -281,6 +320,9 @@ static void fixture_setup(void)
 	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY);
 	page->test_pid = getpid();
 	snapshot_fds(page->fds);
+	for (int fd = 0; fd < MAX_FDS; fd++)
+		if (page->fds[fd])
+			xray_remember(&page->known, fd);
 	ipc_list(ipc_before, sizeof(ipc_before));
 }
 
@@ -462,6 +504,18 @@ static void diagnose_hang(void)
 	closedir(d);
 }
 
+/* The X-ray of the test's processes as its time runs out, before anything is killed. */
+static void xray_at_timeout(void)
+{
+	char fresh[IPC_LIST_SIZE];
+	pid_t root = page->test_pid;
+
+	if (root <= 0)
+		return; /* the test process has not started */
+	ipc_new(fresh, sizeof(fresh));
+	xray_take(page->xray_hang, sizeof(page->xray_hang), &root, 1, &page->known, fresh);
+}
+
 struct watch_args {
 	long limit;  /* the process limit to watch for a fork bomb (0: none) */
 	double hang; /* seconds after which the test counts as hung */
@@ -483,6 +537,7 @@ static void *watch_processes(void *arg)
 		}
 		if (!diagnosed && (double)(clock_now_ns() - start) / 1e9 >= w->hang) {
 			diagnosed = 1;
+			xray_at_timeout(); /* first: gdb stops every process it looks at */
 			diagnose_hang();
 		}
 		clock_sleep_ms(25);
@@ -657,6 +712,23 @@ static void emit(FILE *out, const char *kind, const struct test_def *t, const ch
 	fflush(out);
 }
 
+/*
+ * After a failed test's result, the X-ray of its processes when it failed:
+ * the runner's at a timeout, else the test process's own (a leak check,
+ * or a suite's deadline). Nothing when there is none.
+ */
+static void emit_xray(FILE *out, const struct test_def *t, const char *status)
+{
+	const char *text = strcmp(status, "timeout") == 0 ? page->xray_hang : page->xray_fail;
+
+	if (strcmp(status, "pass") == 0 || !text[0])
+		return;
+	fprintf(out, "xray\t%s\t", t->name);
+	put_escaped(out, text);
+	fputc('\n', out);
+	fflush(out);
+}
+
 /* ==== Running ==== */
 
 /* What a crash's signal usually means, for the message. */
@@ -803,6 +875,7 @@ static int run_test(const struct test_def *t, Suite *s, FILE *out)
 	memset(page, 0, sizeof(*page));
 	current = t;
 	peak_procs = 0;
+	ipc_list(ipc_before, sizeof(ipc_before)); /* for the X-ray at a timeout */
 	/* Under a sanitizer, a thread alive across Check's fork would be reported as leaked. */
 	watching = !getenv("IPCLAB_SANITIZER"); /* set before the thread reads it */
 	if (watching && pthread_create(&watcher, NULL, watch_processes, &wa) != 0)
@@ -823,6 +896,7 @@ static int run_test(const struct test_def *t, Suite *s, FILE *out)
 			msg = explain_limit(msg, limit, buf, sizeof(buf));
 	}
 	emit(out, "result", t, status, msg);
+	emit_xray(out, t, status);
 	leave_private_folder(back, folder);
 	passed = strcmp(status, "pass") == 0;
 	/* No srunner_free: it would free the suite, which the next test needs. */

@@ -68,6 +68,16 @@ TCase *suite_add(const char *name, int points, double timeout, unsigned flags, c
 void suite_check_leaks(const char *what);
 
 /*
+ * Take the X-ray of the test's processes now (see xray.h): each one's state,
+ * the descriptors it opened, who holds each end of each pipe, the IPC
+ * objects alive. A test calls it when the code under test has hung past a
+ * deadline of the test's own, just before it fails and before it kills
+ * anything; the student then sees the X-ray under the failure. A failed
+ * leak check and the runner's timeout take one by themselves. Can't fail.
+ */
+void suite_xray(void);
+
+/*
  * The seed of this run, for tests that use randomness (erand48, rand_r):
  * the grader picks one per run and prints it with a failure, and
  * `ipcgrade LAB --test NAME --seed N` runs the test again with the same

@@ -778,16 +778,15 @@ static void detail_hints(struct tui *t, struct lines *L, const struct test_resul
 	int levels = hint_levels(x->hint);
 	int shown = progress_hint_level(t->p, sel_lab(t)->lab->id, x->name);
 	const char *h = x->hint;
-	char head[32], text[1024];
+	char text[1024];
 
 	add_blank(L);
 	shown = shown > levels ? levels : shown;
 	for (int i = 0; i < shown; i++) {
 		size_t n = strcspn(h, "\n");
 
-		snprintf(head, sizeof(head), "Hint %d/%d: ", i + 1, levels);
-		snprintf(text, sizeof(text), "%.*s", (int)n, h);
-		add_text(L, C_HINT, head, text, 1);
+		snprintf(text, sizeof(text), "Hint %d/%d: %.*s", i + 1, levels, (int)n, h);
+		add_text(L, C_HINT, "", text, 1);
 		h += n + (h[n] == '\n');
 	}
 	if (shown == 0)

@@ -159,6 +159,7 @@ static void lab_reset(struct lab_result *l)
 		free(l->tests[j].message);
 		free(l->tests[j].hint);
 		free(l->tests[j].output);
+		free(l->tests[j].xray);
 	}
 	free(l->tests);
 	free(l->build_log);

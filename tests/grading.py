@@ -7,7 +7,7 @@ catch) and the hostile corpus (submissions that attack the grader), and
 checks what comes back. One line a check on stdout: "PASS: what",
 "FAIL: what -- why" or "SKIP: what -- why"; tests/run counts them.
 
-usage: tests/grading.py [cli|solutions|skeletons|cache|mutants|hostile|class ...]
+usage: tests/grading.py [cli|solutions|skeletons|cache|mutants|hostile|class|loop|xray ...]
 """
 import concurrent.futures
 import json
@@ -241,11 +241,17 @@ def mutant_case(lab, path):
         return False, f"mutant {lab}/{name} applies to the solution", why[:300]
     sub = make_submission(os.path.join(WORK, "mutants", f"{lab}-{name}"),
                           {f"{lab}/{target}": source})
-    rc, report, err = grade(sub, [lab])
-    l = lab_of(report, lab)
-    if not l:
-        return False, f"mutant {lab}/{name} is graded", err[:300]
-    alive = [t for t in expected if (test_of(l, t) or {}).get("status", "pass") == "pass"]
+    # Quick first: without the sanitizer's second opinion; with it only when a test survives
+    # (a weak memory order, say, is caught by ThreadSanitizer alone).
+    alive = expected
+    for env in ({"IPCLAB_NO_SECOND_OPINION": "1"}, {}):
+        rc, report, err = grade(sub, [lab], env=env)
+        l = lab_of(report, lab)
+        if not l:
+            return False, f"mutant {lab}/{name} is graded", err[:300]
+        alive = [t for t in expected if (test_of(l, t) or {}).get("status", "pass") == "pass"]
+        if not alive:
+            break
     msgs = [f"{t['name']}: {t['message'][:100]}" for t in l["tests"] if t["name"] in expected]
     first = next((t for t in l["tests"] if t["name"] == expected[0]), None)
     said = " ".join(first["message"].split())[:110] if first else ""
@@ -257,7 +263,7 @@ def mutant_case(lab, path):
 def check_mutants():
     cases = list(mutant_cases())
     per_lab = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
         for (lab, _), (ok, what, why) in zip(cases, pool.map(lambda c: run_mutant(*c), cases)):
             say(ok, what, why)
             killed, total = per_lab.get(lab, (0, 0))
@@ -663,9 +669,126 @@ def check_progress():
     say(r.returncode == 2 and "no lab '99'" in r.stderr, "reset: an unknown lab is a usage error", r.stderr)
 
 
+# ==== The X-ray ====
+
+def xray_of(lab, mutant, test):
+    """Grade test of lab on the solution with the named mutant applied.
+
+    Returns (the test's report, the whole report, why it could not be graded).
+    """
+    target = student_files(lab)[0]
+    source = os.path.join(WORK, "xray-sources", lab, f"{mutant}.c")
+    ok, why = apply_patch(lab, target, os.path.join(ROOT, "tests", "mutants", lab, mutant + ".patch"),
+                          source)
+    if not ok:
+        return None, None, why[:300]
+    sub = make_submission(os.path.join(WORK, "xray", f"{lab}-{mutant}"), {f"{lab}/{target}": source})
+    rc, report, err = grade(sub, [lab], args=["--test", test])
+    t = test_of(lab_of(report, lab), test)
+    return t, report, "" if t else f"exit {rc}: {err[:300]}"
+
+
+def xray_lines(xray):
+    """The X-ray's lines, with the lines it wrapped joined again."""
+    lines = []
+    for line in xray.split("\n"):
+        if lines and line.startswith(" " * (len(lines[-1]) - len(lines[-1].lstrip()) + 4)):
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return lines
+
+
+def pipe_ends(xray):
+    """Each pipe of the X-ray: {id: (pids holding its write end, pids holding its read end)}."""
+    pipes = {}
+    for line in xray_lines(xray):
+        m = re.match(r"\s*pipe (\d+): write end(.*), read end(.*)", line)
+        if m:
+            pipes[m.group(1)] = tuple(set(re.findall(r"pid (\d+) \(fds? ", part))
+                                      for part in m.group(2, 3))
+    return pipes
+
+
+def test_pid(xray):
+    m = re.search(r"pid (\d+) \([^)]*\), the test itself", xray)
+    return m.group(1) if m else None
+
+
+def check_xray():
+    # Lab 05's parent keeps the write end of every pipe: the stage reading it waits for ever.
+    t, report, why = xray_of("05-pipeline", "parent-keeps-write-end", "test_cat_grep_wc")
+    xray = (t or {}).get("xray", "")
+    me = test_pid(xray)
+    shared = [(p, w, r) for p, (w, r) in pipe_ends(xray).items() if me in w and len(w) >= 2 and r - {me}]
+    say(t and t["status"] != "pass" and shared,
+        "X-ray: a write end left open in the parent shows the pipe's write end in two processes "
+        "(the test's own and a stage) and its read end in the stage waiting for end of file",
+        f"{why}{t and t['status']}: {xray!r}")
+    p = shared[0][0] if shared else "?"
+    fd_lines = [line for line in xray_lines(xray) if line.lstrip().startswith("fds ")]
+    say(len([line for line in fd_lines if f"pipe {p} write end" in line]) >= 2
+        and re.search(r"\(grep\): S sleeping", xray),
+        "X-ray: each process's line shows its state, and its descriptors say which pipe end they hold",
+        xray)
+    try:
+        import jsonschema
+        with open(os.path.join(ROOT, "tests", "formats", "report.schema.json")) as f:
+            jsonschema.validate(report, json.load(f))
+        say(True, "X-ray: a JSON report with an xray field matches tests/formats/report.schema.json")
+    except ImportError:
+        skip("X-ray: the JSON report with an xray matches its schema", "python3-jsonschema is missing")
+    except Exception as e:  # jsonschema.ValidationError, or no report at all
+        say(False, "X-ray: a JSON report with an xray field matches tests/formats/report.schema.json",
+            str(e)[:300])
+
+    # Lab 04's parent keeps the write end: it reads a pipe whose writer is itself.
+    t, _, why = xray_of("04-pipes", "parent-keeps-write-end", "test_pc_eof")
+    xray = (t or {}).get("xray", "")
+    me = test_pid(xray)
+    own = [p for p, (w, r) in pipe_ends(xray).items() if me in w and me in r]
+    say(t and own and re.search(r"^\s+pid \d+ \(tests\): Z zombie", xray, re.M),
+        "X-ray: lab 04's parent keeping the write end shows the reading process holding both ends "
+        "of its pipe, and the producer ended (Z)", f"{why}{xray!r}")
+
+    # A zombie left by a leak check. The child is killed mid-frame and is now and then still
+    # exiting when the check looks ("still running"): the X-ray then says R, so try again.
+    for attempt in range(4):
+        t, _, why = xray_of("04-pipes", "no-reap-on-error", "test_pc_error_cleanup")
+        xray = (t or {}).get("xray", "")
+        if not t or "zombie" in t["message"]:
+            break
+    say(t and "zombie" in t["message"] and re.search(r"^  pid \d+ \(tests\): Z zombie", xray, re.M),
+        "X-ray: a child never waited for shows under the test's process with state Z",
+        f"{why}{xray!r}")
+
+    # Children still running when the leak check looks (some may have ended: zombies then).
+    t, _, why = xray_of("01-processes", "wait-nohang", "test_run_all_reaps_every_child")
+    xray = (t or {}).get("xray", "")
+    kids = re.findall(r"^  pid \d+ \(\S+\): ([RSD])", xray, re.M)
+    say(t and re.search("still running|zombie", t["message"]) and kids,
+        "X-ray: children left running show under the test's process with their state (R, S or D)",
+        f"{why}{xray!r}")
+
+    # The runner's own timeout: the X-ray is taken before anything is killed.
+    sub = make_submission(os.path.join(WORK, "xray", "deadlock"),
+                          {"01-processes/processes.c": os.path.join(ROOT, "tests", "hostile", "deadlock.c")})
+    rc, report, err = grade(sub, ["01"], args=["--test", "test_exit_code_exited"])
+    t = test_of(lab_of(report, "01-processes"), "test_exit_code_exited") or {}
+    say(t.get("status") == "timeout" and re.search(r"the test itself: 2 threads: S", t.get("xray", "")),
+        "X-ray: at a timeout the runner shows the hung process and each of its threads' state",
+        f"{t.get('status')}: {t.get('xray')!r} {err[:200]}")
+
+    # A test that passes has none.
+    rc, report, err = grade(os.path.join(ROOT, "solutions"), ["04"])
+    tests = (lab_of(report, "04-pipes") or {}).get("tests", [])
+    say(tests and rc == 0 and not any("xray" in t for t in tests),
+        "X-ray: the solution's passing tests carry no xray", err[:300])
+
+
 def main():
     sections = sys.argv[1:] or ["cli", "solutions", "skeletons", "cache", "mutants", "hostile", "class",
-                                "loop"]
+                                "loop", "xray"]
     for s in sections:
         if s == "cli":
             check_cli()
@@ -681,6 +804,8 @@ def main():
             check_hostile(["namespace", "plain"])
         elif s == "class":
             check_class()
+        elif s == "xray":
+            check_xray()
         elif s == "loop":
             check_seeds()
             check_diff()

@@ -287,6 +287,7 @@ static void op_run(void *p)
 static ssize_t op_within(struct op_call *c, const char *what, const char *why)
 {
 	if (!call_within(op_run, c, CALL_MS)) {
+		suite_xray(); /* before anything stops: what each process holds now */
 		ticker_stop();
 		ck_abort_msg("%s had not returned after %d s: %s", what, CALL_MS / 1000, why);
 	}
@@ -970,6 +971,7 @@ static int run_pc(producer_fn *produce, void *arg, char *out, size_t cap, size_t
 	if (!call_within(pc_run, &c, CALL_MS)) {
 		const char *cause = diagnose_hang(why, sizeof(why));
 
+		suite_xray(); /* before the producer is killed: who holds which end */
 		if (sh->producer > 0)
 			kill(sh->producer, SIGKILL);
 		ck_abort_msg("producer_consumer() had not returned after %d s: %s", CALL_MS / 1000,
@@ -1208,36 +1210,83 @@ void suite_define(void)
 	/* Core: whole reads and writes. */
 	SUITE_TEST(
 	    test_read_all_short_reads, 2,
-	    "read() returns what the pipe holds right now: loop until n bytes or end of file.");
+	    "Does one read() give you all n bytes?\n"
+	    "read(2) returns what the pipe holds right now, maybe less than asked; it returns 0 "
+	    "only at end of file.\n"
+	    "Loop read(fd, buf + done, n - done) until done == n or it returns 0; return done.");
+	SUITE_TEST(test_io_survives_injected_faults, 2,
+		   "What if every read() and write() moves only part of what you asked, or fails "
+		   "with EINTR?\n"
+		   "Short counts and EINTR are normal results of read(2) and write(2), not errors: "
+		   "signal(7).\n"
+		   "In both loops: on -1 with errno == EINTR try again; otherwise add what moved "
+		   "and carry on from buf + done.");
 	SUITE_TEST(
-	    test_io_survives_injected_faults, 2,
-	    "A read() or write() may move fewer bytes than asked, or fail with EINTR: loop.");
-	SUITE_TEST(test_write_all_short_writes, 2,
-		   "A signal can cut a write() short: loop, continuing from buf + bytes written.");
-	SUITE_TEST(test_io_eintr_retried, 2,
-		   "read() or write() failing with EINTR is not an error: call it again.");
+	    test_write_all_short_writes, 2,
+	    "Does one write() take all n bytes?\n"
+	    "A signal can stop a write(2) after some bytes went through: it then returns fewer "
+	    "than asked.\n"
+	    "Loop write(fd, buf + done, n - done), adding what each call wrote, until done == n.");
+	SUITE_TEST(
+	    test_io_eintr_retried, 2,
+	    "What does read() return when a signal arrives while it waits?\n"
+	    "A handler installed without SA_RESTART makes a blocked read(2) or write(2) fail with "
+	    "EINTR: signal(7).\n"
+	    "if (r < 0 && errno == EINTR) continue; only other errors end the loop with -1.");
 
 	/* Frames. */
-	SUITE_TEST(
-	    test_msg_roundtrip, 2,
-	    "A frame is a 4-byte uint32_t length then the bytes; an empty message is not EOF.");
-	SUITE_TEST(
-	    test_msg_large, 2,
-	    "Frames above PIPE_BUF move in pieces: use write_all/read_all for header and body.");
-	SUITE_TEST(
-	    test_msg_atomic_frames, 1,
-	    "A frame of at most PIPE_BUF bytes must go out in one write(), header and body.");
+	SUITE_TEST(test_msg_roundtrip, 2,
+		   "What exactly goes down the pipe for one message, and what comes back for an "
+		   "empty one?\n"
+		   "A frame is a 4-byte uint32_t length, then the bytes, no NUL; only end of file "
+		   "before a header means 0.\n"
+		   "send: the header then the len bytes; recv: read_all 4 bytes (0 means end of "
+		   "file), then the body; an empty message returns 1.");
+	SUITE_TEST(test_msg_large, 2,
+		   "Does a 1 MiB message fit in the pipe in one go?\n"
+		   "A pipe holds 64 KiB and moves a large write in pieces; even the 4-byte header "
+		   "may arrive in two: pipe(7).\n"
+		   "Send and receive the header and the body with write_all() and read_all(), "
+		   "never a bare read() or write().");
+	SUITE_TEST(test_msg_atomic_frames, 1,
+		   "When four writers share one pipe, can two frames interleave?\n"
+		   "A write(2) of at most PIPE_BUF bytes to a pipe is atomic; two writes are not: "
+		   "pipe(7).\n"
+		   "For 4 + len <= PIPE_BUF, copy header and body into one buffer and send it with "
+		   "a single write_all().");
 	SUITE_TEST(test_recv_msg_errors, 2,
-		   "EOF inside a frame is EPROTO; a length above cap is EMSGSIZE before any read.");
+		   "What does recv_msg() return when the stream ends half-way through a frame, or "
+		   "the message is too big?\n"
+		   "End of file after some bytes of a frame is a torn frame, not a short success; "
+		   "check the length before reading the body.\n"
+		   "A short header or body read gives errno = EPROTO; len > cap gives errno = "
+		   "EMSGSIZE before reading any of the body.");
 
 	/* Producer and consumer. */
 	SUITE_TEST(test_pc_eof, 2,
-		   "Close the write end in the parent right after fork(), or EOF never comes.");
-	SUITE_TEST(test_pc_large, 2,
-		   "Read until end of file before waitpid(): a pipe holds only 64 KiB.");
+		   "Who else still holds the write end of the pipe?\n"
+		   "A reader sees end of file only once every write end is closed: pipe(7).\n"
+		   "close(fd[1]) in the parent right after fork().");
+	SUITE_TEST(
+	    test_pc_large, 2,
+	    "What does the child do when the pipe is full and nobody reads it?\n"
+	    "A pipe holds only 64 KiB; a writer blocks until the reader makes room: pipe(7).\n"
+	    "Read every frame until end of file first, and only then call waitpid().");
 	SUITE_TEST(test_pc_exit_status, 1,
-		   "Return WEXITSTATUS(status), or 128 + WTERMSIG(status) for a killed child.");
-	SUITE_TEST(test_pc_child_fds, 1, "In the child, close the read end before producing.");
+		   "Do you return the raw wait status, or what the shell would show in $?\n"
+		   "The macros of waitpid(2) decode a wait status: WIFEXITED/WEXITSTATUS, "
+		   "WIFSIGNALED/WTERMSIG.\n"
+		   "Return WEXITSTATUS(status), or 128 + WTERMSIG(status) for a child killed by a "
+		   "signal.");
+	SUITE_TEST(test_pc_child_fds, 1,
+		   "Which descriptors does the child still hold when it produces?\n"
+		   "After fork(2) the child has copies of every descriptor; each process closes "
+		   "the end of the pipe it does not use.\n"
+		   "In the child, close(fd[0]) before calling produce(fd[1], arg).");
 	SUITE_TEST(test_pc_error_cleanup, 2,
-		   "On an error: close the read end, then waitpid() the child, then return -1.");
+		   "When recv_msg() fails, what becomes of the read end and of the child?\n"
+		   "A child writing to a pipe with no reader gets EPIPE and ends; one whose reader "
+		   "is still open blocks: pipe(7), waitpid(2).\n"
+		   "On an error: save errno, close the read end, then waitpid() the child, restore "
+		   "errno and return -1.");
 }

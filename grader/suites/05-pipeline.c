@@ -540,6 +540,7 @@ static int pl_finish(char **const cmds[], int n)
 	char why[700], line[300];
 
 	if (!pl_join(CALL_MS)) {
+		suite_xray(); /* before the stages are killed: who holds which end */
 		line_of(cmds, n, 0, line, sizeof(line));
 		if (worker_cpu_ms(worker) > CALL_MS / 4) {
 			snprintf(why, sizeof(why),
@@ -1138,37 +1139,88 @@ void suite_define(void)
 {
 	/* Core: the same bytes and status as /bin/sh -c. */
 	SUITE_TEST(test_one_stage, 1,
-		   "One stage needs no pipe: its stdin is in_fd, its stdout is out_fd.");
+		   "With one command, where do its input and output come from?\n"
+		   "A single stage needs no pipe: dup2(2) copies in_fd onto 0 and out_fd onto 1 in "
+		   "the child before exec.\n"
+		   "In the child: if (in_fd != 0) dup2(in_fd, 0); if (out_fd != 1) dup2(out_fd, "
+		   "1); then execvp().");
 	SUITE_TEST_EX(test_cat_grep_wc, 2, 0, SUITE_SEEDED,
-		      "Stage i writes into pipe i, stage i + 1 reads it: dup2() onto 1 and 0.");
-	SUITE_TEST_EX(
-	    test_five_stages, 2, 0, SUITE_SEEDED,
-	    "The first stage reads in_fd, the middle ones read a pipe and write another.");
-	SUITE_TEST(test_large_stream, 2,
-		   "Start every stage before waiting for any: a pipe holds only 64 KiB.");
+		      "Which pipe does stage i write into, and which does stage i + 1 read?\n"
+		      "Between two neighbours there is one pipe(2); dup2(2) makes its ends the "
+		      "stages' standard output and input.\n"
+		      "Stage i writes into pipe i and stage i + 1 reads it: dup2(p[i][1], 1) in "
+		      "one, dup2(p[i][0], 0) in the other.");
+	SUITE_TEST_EX(test_five_stages, 2, 0, SUITE_SEEDED,
+		      "What do the first, a middle and the last stage each read and write?\n"
+		      "The first stage reads in_fd, the last writes out_fd, and each middle stage "
+		      "reads one pipe and writes the next: dup2(2).\n"
+		      "In stage i: stdin is i == 0 ? in_fd : p[i - 1][0]; stdout is i == n - 1 ? "
+		      "out_fd : p[i][1].");
+	SUITE_TEST(
+	    test_large_stream, 2,
+	    "What does the first stage do when the pipe is full and the next stage is not running "
+	    "yet?\n"
+	    "A pipe holds only 64 KiB; a writer blocks until its reader makes room: pipe(7).\n"
+	    "Start every stage in one loop, and waitpid() them only afterwards, in a second loop.");
 
 	/* Ends: an end left open hangs the pipeline. */
 	SUITE_TEST(test_write_ends_closed, 2,
-		   "Close each write end in the parent after fork, and in every other child.");
-	SUITE_TEST(test_read_ends_closed, 2,
-		   "A writer gets SIGPIPE only when every read end is closed: close the spares.");
+		   "Who else still holds a write end of the pipe the last stage reads?\n"
+		   "A reader sees end of file only once every write end is closed, in every "
+		   "process: pipe(7).\n"
+		   "Close each write end in the parent right after forking the stages that use it, "
+		   "and in every child that does not write it.");
+	SUITE_TEST(
+	    test_read_ends_closed, 2,
+	    "Why does yes never stop after head has quit?\n"
+	    "A writer gets SIGPIPE only when every read end of the pipe is closed: pipe(7).\n"
+	    "Close each read end in the parent after its reader starts, and in every child but the "
+	    "one reading it.");
 	SUITE_TEST(test_no_fds_leaked, 2,
-		   "After dup2(), close every pipe end in the child: exec only 0, 1 and 2.");
+		   "Which descriptors does a stage hold when it calls exec?\n"
+		   "After dup2(2) the pipe ends are copies on 0 and 1; the originals stay open "
+		   "until closed, and exec keeps them.\n"
+		   "In the child, after the dup2() calls, close every pipe end (and in_fd, out_fd "
+		   "when above 2): exec with only 0, 1 and 2.");
 
 	/* Statuses. */
-	SUITE_TEST(test_last_status, 2,
-		   "Return the LAST stage's status: WEXITSTATUS, or 128 + WTERMSIG.");
+	SUITE_TEST(
+	    test_last_status, 2,
+	    "Which stage's status does the shell show for a pipeline?\n"
+	    "Without pipefail, $? is the last stage's status; the macros of waitpid(2) decode it.\n"
+	    "Keep the last stage's wait status and return WEXITSTATUS(status), or 128 + "
+	    "WTERMSIG(status).");
 	SUITE_TEST(test_command_not_found, 1,
-		   "When execvp() returns, write a message and _exit(127) in the child.");
+		   "What does a stage do when its program cannot be run?\n"
+		   "execvp(3) returns only on failure; the child must then end, with the shell's "
+		   "code 127, never return into run_pipeline().\n"
+		   "After execvp(), write a message to stderr and _exit(127) in the child.");
 
 	/* Cleanup and errors. */
 	SUITE_TEST_EX(test_waits_every_stage, 2, 8, 0,
-		      "waitpid() every stage by its pid, after starting them all; never wait().");
+		      "Do you return when the last stage ends, while the first may still run?\n"
+		      "Every stage needs its own waitpid(2); wait() and waitpid(-1) may reap the "
+		      "caller's other children.\n"
+		      "After starting them all, waitpid() every stage by its pid; never wait() or "
+		      "waitpid(-1).");
 	SUITE_TEST(test_caller_fds_untouched, 2,
-		   "Never close or dup2() over the caller's descriptors in the parent.");
+		   "What happens to in_fd, out_fd, 0 and 1 in the parent?\n"
+		   "The caller's descriptors are not yours to close; dup2(2) onto 0 or 1 belongs "
+		   "in the child only.\n"
+		   "Never close or dup2() over the caller's descriptors in the parent; in the "
+		   "child, dup2() and close in_fd only when in_fd != 0 (out_fd the same with 1).");
 	SUITE_TEST(test_invalid_args, 1,
-		   "Check n and every cmds[i] before forking; return -1 with EINVAL.");
+		   "What should run_pipeline() do with n == 0 or a NULL command?\n"
+		   "Check every argument before any pipe(2) or fork(2): a failure must leave "
+		   "nothing started.\n"
+		   "Check n >= 1 and every cmds[i] and cmds[i][0] first; otherwise errno = EINVAL "
+		   "and return -1.");
 	/* Robustness: faults injected into the student's own calls. */
-	SUITE_TEST(test_fork_failure_cleans_up, 2,
-		   "When a fork() fails, close the pipes and wait for the stages already started.");
+	SUITE_TEST(
+	    test_fork_failure_cleans_up, 2,
+	    "When the third fork() fails, what becomes of the stages and pipes already made?\n"
+	    "fork(2) fails with EAGAIN; the stages already started still need their waitpid(2), "
+	    "and every pipe end its close(2).\n"
+	    "On failure, save errno, close every pipe end still open, waitpid() the stages "
+	    "started, restore errno and return -1.");
 }
