@@ -32,6 +32,15 @@ endif
 
 LABS := $(notdir $(patsubst %/,%,$(wildcard labs/[0-9][0-9]-*/)))
 
+# Labs with the catalogue option mpi (lab 22) compile with Open MPI's headers
+# and link with its library: LAB_CFLAGS and LAB_LIBS, set for their files
+# only (see mpi_rules). Without Open MPI their programs are left out of the
+# build, and the grader reports their tests as skipped.
+MPI_LABS    := $(shell awk -F'\t' '$$3 ~ /(^|,)mpi(,|$$)/ {print $$1}' grader/catalogue)
+MPI_CFLAGS  := $(shell pkg-config --cflags ompi-c 2>/dev/null)
+MPI_LIBS    := $(shell pkg-config --libs ompi-c 2>/dev/null)
+MPI_MISSING := Open MPI is not installed: apt-get install libopenmpi-dev openmpi-bin
+
 # ==== libipclab ====
 
 COMMON_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard common/*.c))
@@ -61,15 +70,17 @@ $(B)/grader/%.o: grader/%.c
 
 $(B)/labs/%.o: labs/%.c
 	@mkdir -p $(@D)
-	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -I$(<D) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -I$(<D) $(LAB_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(B)/solutions/%.o: solutions/%.c
 	@mkdir -p $(@D)
-	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -I$(patsubst solutions/%,labs/%,$(<D)) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -I$(patsubst solutions/%,labs/%,$(<D)) $(LAB_CFLAGS) \
+		$(CFLAGS) -c $< -o $@
 
 $(B)/grader/suites/%.o: grader/suites/%.c
 	@mkdir -p $(@D)
-	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -Igrader -Ilabs/$* $(CHECK_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(IPC_CFLAGS) -Igrader -Ilabs/$* $(CHECK_CFLAGS) $(LAB_CFLAGS) \
+		$(CFLAGS) -c $< -o $@
 
 # As the grader does: the student's calls that fault.c wraps are renamed to it.
 SUITE_RUNTIME := $(B)/grader/runner.o $(B)/grader/fault.o $(B)/grader/xray.o $(B)/libipclab.a
@@ -90,15 +101,30 @@ $(B)/suite/$(1)/skeleton-tests: $(filter-out %/main.o,$(patsubst %.c,$(B)/%.o,$(
 endef
 $(foreach l,$(LABS),$(eval $(call lab_rules,$(l))))
 
+# An MPI lab's objects, demos and suite binaries get Open MPI's flags
+# (private: not passed on to prerequisites such as libipclab).
+define mpi_rules
+$(B)/labs/$(1)/%: private LAB_CFLAGS := $(MPI_CFLAGS)
+$(B)/labs/$(1)/%: private LAB_LIBS := $(MPI_LIBS)
+$(B)/solutions/$(1)/%: private LAB_CFLAGS := $(MPI_CFLAGS)
+$(B)/solutions/$(1)/%: private LAB_LIBS := $(MPI_LIBS)
+$(B)/grader/suites/$(1).o: private LAB_CFLAGS := $(MPI_CFLAGS)
+$(B)/suite/$(1)/%: private LAB_LIBS := $(MPI_LIBS)
+endef
+$(foreach l,$(filter $(MPI_LABS),$(LABS)),$(eval $(call mpi_rules,$(l))))
+ifeq ($(MPI_LIBS),)
+DEMOS := $(filter-out $(foreach l,$(MPI_LABS),$(B)/labs/$(l)/% $(B)/solutions/$(l)/%),$(DEMOS))
+endif
+
 %/demo:
-	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(IPC_LIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LAB_LIBS) $(IPC_LIBS)
 
 %-tests:
 	@mkdir -p $(@D)
 	$(call say,LD,$@)ld -r -o $@.o $(filter-out $(B)/grader/% $(B)/libipclab.a,$^) && \
 		objcopy --redefine-syms=grader/fault.syms $@.o && \
 		$(CC) $(LDFLAGS) -o $@ $@.o $(filter $(B)/grader/% $(B)/libipclab.a,$^) \
-		$(CHECK_LIBS) $(IPC_LIBS)
+		$(CHECK_LIBS) $(LAB_LIBS) $(IPC_LIBS)
 
 # ==== Benchmarks ====
 #
@@ -139,6 +165,11 @@ $(B)/tests/common-tests: $(UNIT_OBJS) $(B)/libipclab.a
 
 LAB_DIR = $(firstword $(notdir $(wildcard labs/$(LAB) labs/$(LAB)-* labs/0$(LAB)-*)))
 
+# An MPI lab needs Open MPI to build, and its demo runs as NP ranks (4 by default) under mpirun.
+NEEDS_MPI = $(if $(filter $(LAB_DIR),$(MPI_LABS)),$(if $(MPI_LIBS),,no))
+RUN_MPI = $(if $(filter $(LAB_DIR),$(MPI_LABS)),mpirun -n $(or $(NP),4) --oversubscribe \
+	$(if $(filter 0,$(shell id -u)),--allow-run-as-root))
+
 # The skeletons as they came, kept the first time the toolkit is built, for
 # ipcgrade --reset (a file already here is never replaced).
 PRISTINE := $(patsubst labs/%,$(B)/pristine/%,$(filter-out %/main.c,$(wildcard labs/*/*.c)))
@@ -167,10 +198,12 @@ grade: all
 
 run: all
 	@test -n "$(LAB_DIR)" || { echo "usage: make run LAB=04 [ARGS='...']" >&2; exit 2; }
-	$(B)/labs/$(LAB_DIR)/demo $(ARGS)
+	@test -z "$(NEEDS_MPI)" || { echo "lab $(LAB_DIR): $(MPI_MISSING)" >&2; exit 2; }
+	$(RUN_MPI) $(B)/labs/$(LAB_DIR)/demo $(ARGS)
 
 suite: $(B)/libipclab.a
 	@test -n "$(LAB_DIR)" || { echo "usage: make suite LAB=04" >&2; exit 2; }
+	@test -z "$(NEEDS_MPI)" || { echo "lab $(LAB_DIR): $(MPI_MISSING)" >&2; exit 2; }
 	$(MAKE) --no-print-directory $(B)/suite/$(LAB_DIR)/solution-tests $(B)/suite/$(LAB_DIR)/skeleton-tests
 	@echo '== the reference solution (every test should pass)'
 	-$(B)/suite/$(LAB_DIR)/solution-tests --all
@@ -191,7 +224,7 @@ clean:
 help:
 	@echo 'make              build the grader, the library and every demo'
 	@echo 'make grade        grade labs/ (LAB=04 for one lab, SUBMISSION=dir for another folder)'
-	@echo 'make run LAB=04   run a lab'"'"'s demo (ARGS="..." passes arguments)'
+	@echo 'make run LAB=04   run a lab'"'"'s demo (ARGS="..." passes arguments; NP=4 ranks for MPI)'
 	@echo 'make test         run the project'"'"'s own tests'
 	@echo 'make mutants      grade every mutant (planted mistake) and print the kill rate (LAB=04: one lab)'
 	@echo 'make bench        measure the labs'"'"' reference code: ratios, in one run'

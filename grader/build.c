@@ -240,6 +240,65 @@ static void add_words(char **argv, int *n, char *words)
 		argv[(*n)++] = w;
 }
 
+/* ==== Labs that use Open MPI (catalogue option mpi) ==== */
+
+static pthread_once_t mpi_once = PTHREAD_ONCE_INIT;
+static char *mpi_cflags, *mpi_libs; /* pkg-config's flags for ompi-c */
+static const char *mpi_absent;      /* why there are none, or NULL */
+
+/* Find Open MPI's flags with pkg-config, and check that mpirun runs. Once per grader. */
+static void probe_mpi(void)
+{
+	char *cflags[] = {"pkg-config", "--cflags", "ompi-c", NULL};
+	char *libs[] = {"pkg-config", "--libs", "ompi-c", NULL};
+	char *mpirun[] = {"mpirun", "--version", NULL};
+	struct strbuf c = {0}, l = {0}, v = {0};
+
+	if (run_tool(cflags, NULL, &c) == 0 && run_tool(libs, NULL, &l) == 0 &&
+	    run_tool(mpirun, NULL, &v) == 0) {
+		mpi_cflags = c.s ? c.s : xstrdup("");
+		mpi_libs = l.s ? l.s : xstrdup("");
+		mpi_cflags[strcspn(mpi_cflags, "\n")] = '\0';
+		mpi_libs[strcspn(mpi_libs, "\n")] = '\0';
+	} else {
+		mpi_absent =
+		    "Open MPI is not installed: apt-get install libopenmpi-dev openmpi-bin";
+		free(c.s);
+		free(l.s);
+	}
+	free(v.s);
+}
+
+/* Why lab, an mpi lab, cannot be built here; NULL when it can, or is no mpi lab. */
+static const char *mpi_missing(const struct lab *lab)
+{
+	if (!lab_has_option(lab, "mpi"))
+		return NULL;
+	pthread_once(&mpi_once, probe_mpi);
+	return mpi_absent;
+}
+
+/*
+ * The extra flags to compile (link: to link) lab's code with: base, then
+ * Open MPI's for an mpi lab. Without Open MPI, an mpi lab's suite is
+ * compiled with -DIPCLAB_NO_MPI: its test side alone, to list its tests.
+ * Returns a new string (free it), or NULL when there are none.
+ */
+static char *lab_flags(const struct lab *lab, const char *base, int link)
+{
+	const char *mpi = NULL;
+	char *flags;
+
+	if (lab_has_option(lab, "mpi"))
+		mpi = mpi_missing(lab) ? (link ? NULL : "-DIPCLAB_NO_MPI")
+				       : (link ? mpi_libs : mpi_cflags);
+	if (!mpi)
+		return base ? xstrdup(base) : NULL;
+	if (asprintf(&flags, "%s%s%s", base ? base : "", base ? " " : "", mpi) < 0)
+		err_die("asprintf:");
+	return flags;
+}
+
 /* Compile src (relative to cwd) into obj with the student flags, extra ones and include dirs. */
 static int compile(const struct toolkit *tk, const char *cwd, const char *src, const char *obj,
 		   const char *const *incs, const char *extra, struct strbuf *log)
@@ -437,10 +496,12 @@ static int link_tests(const struct toolkit *tk, const char *dir, const char *stu
 	char *lib = path_join(tk->build, "libipclab.a");
 	char *libs = xstrdup(IPC_CHECK_LIBS " -pthread -lrt -lm"),
 	     *more = xstrdup(extra ? extra : "");
-	char *argv[MAX_ARGS + 1] = {tk->cc,        "-o",           (char *)out, (char *)student,
-				    (char *)suite, (char *)runner, lib};
-	int n = 7, r;
+	char *argv[MAX_ARGS + 1] = {tk->cc, "-o", (char *)out, (char *)suite, (char *)runner};
+	int n = 5, r;
 
+	if (student)
+		argv[n++] = (char *)student; /* none: an mpi lab's test list without Open MPI */
+	argv[n++] = lib;
 	add_words(argv, &n, more);
 	add_words(argv, &n, libs);
 	argv[n] = NULL;
@@ -462,7 +523,9 @@ static int compile_sources(const struct toolkit *tk, const char *src_dir, char *
 	for (int i = 0; i < n; i++) {
 		char *src = path_join(src_dir, names[i]);
 
-		if (asprintf(&objs[i], "%s/%s%s.o", dir, names[i], extra ? "-san" : "") < 0)
+		/* A sanitized build's objects are named as their merged object is: -san. */
+		if (asprintf(&objs[i], "%s/%s%s.o", dir, names[i],
+			     strstr(merged, "-san") ? "-san" : "") < 0)
 			err_die("asprintf:");
 		if (r == 0 && compile(tk, src_dir, names[i], objs[i], incs, extra, log) != 0)
 			r = 1;
@@ -493,6 +556,10 @@ static uint64_t toolkit_hash(const struct toolkit *tk, const struct lab *lab, ch
 	hash_bytes(&h, tk->cc, strlen(tk->cc) + 1);
 	hash_bytes(&h, IPC_CHECK_CFLAGS IPC_CHECK_LIBS, sizeof(IPC_CHECK_CFLAGS IPC_CHECK_LIBS));
 	hash_bytes(&h, lab->id, strlen(lab->id) + 1);
+	if (lab_has_option(lab, "mpi") && !mpi_missing(lab)) { /* Open MPI installed since? */
+		hash_bytes(&h, mpi_cflags, strlen(mpi_cflags) + 1);
+		hash_bytes(&h, mpi_libs, strlen(mpi_libs) + 1);
+	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		hash_file(&h, files[i]);
 		free(files[i]);
@@ -535,7 +602,7 @@ static void write_stamp(const char *dir, uint64_t hash, int ok, const struct str
 	free(logpath);
 }
 
-/* Compile the runner and the fault injector into one object, out (in tdir). */
+/* Compile the runner, the fault injector and the X-ray into one object, out (in tdir). */
 static int compile_runner(const struct toolkit *tk, const char *tdir, const char *const *incs,
 			  const char *extra, const char *out, struct strbuf *log)
 {
@@ -602,7 +669,8 @@ static enum build_status toolkit_objects(const struct toolkit *tk, const struct 
 	char *suite_path, *lab_dir, *grader_dir = path_join(tk->root, "grader");
 	char *common_dir = path_join(tk->root, "common"), *names[MAX_SOURCES];
 	enum build_status st = BUILD_BROKEN;
-	int ok, n;
+	char *cflags = lab_flags(lab, NULL, 0), *libs = lab_flags(lab, NULL, 1);
+	int ok, n, skeleton = !mpi_missing(lab); /* without Open MPI: the test list alone */
 
 	if (asprintf(&suite_path, "%s/%s.c", tk->suites, lab->id) < 0 ||
 	    asprintf(&lab_dir, "%s/labs/%s", tk->root, lab->id) < 0)
@@ -620,21 +688,24 @@ static enum build_status toolkit_objects(const struct toolkit *tk, const struct 
 		sb_add(log, "missing toolkit file: %s\n", n <= 0 ? lab_dir : suite_path);
 		goto out;
 	}
-	if (mkdirs(tdir) == 0 && compile(tk, tdir, suite_path, "suite.o", incs, NULL, log) == 0 &&
+	if (mkdirs(tdir) == 0 && compile(tk, tdir, suite_path, "suite.o", incs, cflags, log) == 0 &&
 	    compile_runner(tk, tdir, incs, NULL, "runner.o", log) == 0 &&
-	    compile_sources(tk, lab_dir, names, n, tdir, incs, NULL, "skeleton.o", log) == 0 &&
-	    defined_symbols(tdir, "skeleton.o", "api.syms", log) == 0 &&
-	    link_tests(tk, tdir, "skeleton.o", "suite.o", "runner.o", NULL, "list-tests", log) == 0)
+	    (!skeleton ||
+	     (compile_sources(tk, lab_dir, names, n, tdir, incs, cflags, "skeleton.o", log) == 0 &&
+	      defined_symbols(tdir, "skeleton.o", "api.syms", log) == 0)) &&
+	    link_tests(tk, tdir, skeleton ? "skeleton.o" : NULL, "suite.o", "runner.o", libs,
+		       "list-tests", log) == 0)
 		st = BUILD_OK;
 	/* The sanitizer's side is optional: a compiler without its runtime only loses it. */
-	if (st == BUILD_OK && sanitizer_flags(lab)) {
+	if (st == BUILD_OK && skeleton && sanitizer_flags(lab)) {
 		struct strbuf ignored = {0};
+		char *san = lab_flags(lab, sanitizer_flags(lab), 0);
 
-		if (compile(tk, tdir, suite_path, "suite-san.o", incs, sanitizer_flags(lab),
-			    &ignored) ||
+		if (compile(tk, tdir, suite_path, "suite-san.o", incs, san, &ignored) ||
 		    compile_runner(tk, tdir, incs, sanitizer_flags(lab), "runner-san.o", &ignored))
 			unlink_in(tdir, "suite-san.o");
 		free(ignored.s);
+		free(san);
 	}
 	free_names(names, n);
 	write_stamp(tdir, *hash, st == BUILD_OK, log);
@@ -646,6 +717,8 @@ out:
 	free(lab_dir);
 	free(grader_dir);
 	free(common_dir);
+	free(cflags);
+	free(libs);
 	return st;
 }
 
@@ -701,21 +774,23 @@ static void build_sanitized(const struct toolkit *tk, const struct lab *lab, con
 	char *syms = path_join(tdir, "api.syms"), *suite = path_join(tdir, "suite-san.o");
 	char *runner = path_join(tdir, "runner-san.o");
 	char *faults = path_join(tk->root, "grader/fault.syms");
+	char *cflags = lab_flags(lab, sanitizer_flags(lab), 0);
+	char *libs = lab_flags(lab, sanitizer_flags(lab), 1);
 	struct strbuf log = {0};
 
 	unlink_in(out, "tests-san");
 	if (access(suite, R_OK) == 0 &&
-	    compile_sources(tk, stage, names, n, out, incs, sanitizer_flags(lab), "student-san.o",
-			    &log) == 0 &&
+	    compile_sources(tk, stage, names, n, out, incs, cflags, "student-san.o", &log) == 0 &&
 	    seal(out, "student-san.o", syms, faults, 0, "sealed-san.o", &log) == 0)
-		link_tests(tk, out, "sealed-san.o", suite, runner, sanitizer_flags(lab),
-			   "tests-san", &log);
+		link_tests(tk, out, "sealed-san.o", suite, runner, libs, "tests-san", &log);
 	if (access(suite, R_OK) < 0 || !file_exists(out, "tests-san"))
 		sb_add(note,
 		       "note: the %s variant could not be built here (no sanitizer runtime?): "
 		       "the tests run without its second opinion.\n",
 		       sanitizer_flags(lab));
 	free(log.s);
+	free(cflags);
+	free(libs);
 	free(syms);
 	free(suite);
 	free(runner);
@@ -731,6 +806,7 @@ static int build_submission(const struct toolkit *tk, const struct lab *lab, con
 	char *syms = path_join(tdir, "api.syms"), *suite = path_join(tdir, "suite.o");
 	char *runner = path_join(tdir, "runner.o"),
 	     *faults = path_join(tk->root, "grader/fault.syms");
+	char *cflags = lab_flags(lab, NULL, 0), *libs = lab_flags(lab, NULL, 1);
 	int r;
 
 	if (asprintf(&lab_dir, "%s/labs/%s", tk->root, lab->id) < 0)
@@ -738,13 +814,15 @@ static int build_submission(const struct toolkit *tk, const struct lab *lab, con
 	const char *incs[] = {lab_dir, common_dir, NULL};
 	r = stage_sources(src_dir, names, n, stage, log);
 	if (r == 0)
-		r = compile_sources(tk, stage, names, n, out, incs, NULL, "student.o", log);
+		r = compile_sources(tk, stage, names, n, out, incs, cflags, "student.o", log);
 	if (r == 0)
 		r = seal(out, "student.o", syms, faults, 1, "sealed.o", log);
 	if (r == 0)
-		r = link_tests(tk, out, "sealed.o", suite, runner, NULL, "tests", log);
+		r = link_tests(tk, out, "sealed.o", suite, runner, libs, "tests", log);
 	if (r == 0 && sanitizer_flags(lab))
 		build_sanitized(tk, lab, stage, names, n, out, tdir, incs, log);
+	free(cflags);
+	free(libs);
 	free(stage);
 	free(lab_dir);
 	free(common_dir);
@@ -771,6 +849,13 @@ enum build_status build_lab(const struct toolkit *tk, const struct lab *lab, con
 	st = toolkit_objects(tk, lab, tdir, &hash, &lg);
 	if (st != BUILD_OK)
 		goto done;
+	if (mpi_missing(lab)) {
+		/* Nothing of the submission is built: its tests are skipped, and the log says why. */
+		free(lg.s);
+		lg.s = xstrdup(mpi_missing(lab));
+		st = BUILD_SKIPPED;
+		goto done;
+	}
 	n = list_files(src_dir, ".c", names, MAX_SOURCES);
 	if (n <= 0) {
 		sb_add(&lg, "no .c file to build in %s\n", src_dir);

@@ -21,6 +21,7 @@ enum build_status {
 	BUILD_OK,     /* the binary is ready */
 	BUILD_FAILED, /* the student's code did not compile or link: see the log */
 	BUILD_BROKEN, /* the toolkit could not build (a missing suite, no compiler): see the log */
+	BUILD_SKIPPED, /* not built: the lab needs what is not installed (Open MPI); the log says what */
 };
 
 /*

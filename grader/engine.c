@@ -239,8 +239,9 @@ static char *report_message(const char *report)
 		if (line == copy || strstr(line, "SUMMARY:")) {
 			fprintf(f, "%s\n", line + strspn(line, "= "));
 		} else if (src && strstr(line, "#")) {
-			fprintf(f, "  %.*s%s\n", (int)strcspn(line, "/"), line + strspn(line, " "),
-				src + 5);
+			const char *frame = line + strspn(line, " ");
+
+			fprintf(f, "  %.*s%s\n", (int)strcspn(frame, "/"), frame, src + 5);
 			frames++;
 		} else if (strstr(line, " of size ") || strstr(line, "Location is")) {
 			fprintf(f, "%s\n", line + strspn(line, " "));
@@ -427,6 +428,9 @@ static void grade_lab(struct work *w, int li, int slot)
 	}
 	bs = build_lab(w->o->tk, l->lab, l->source_dir, w->o->tag, &binary, &log);
 	engine_lock();
+	/* A lab whose dependency is missing (Open MPI) is not graded: its tests are skipped, with why. */
+	if (bs == BUILD_SKIPPED && !l->error)
+		l->error = xstrdup(log);
 	l->build_log = log;
 	l->build_ok = bs == BUILD_OK && !l->error;
 	if (bs == BUILD_BROKEN && !l->error)

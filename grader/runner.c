@@ -949,6 +949,9 @@ int main(int argc, char **argv)
 	Suite *s;
 	int failed = 0;
 
+	/* A rank of an MPI lab's test, started by mpirun (see suite_mpi_main in suite.h). */
+	if (getenv("IPCLAB_MPI_MAIN") && suite_mpi_main)
+		return suite_mpi_main(argc, argv);
 	if (argc < 2)
 		usage();
 	/* Other processes of the same user may not open our descriptors through /proc. */

@@ -96,4 +96,15 @@ unsigned suite_seed(void);
 void suite_same_text(const char *what, const char *expected, size_t elen, const char *got,
 		     size_t glen);
 
+/*
+ * MPI labs (catalogue option mpi) only. A test of such a lab runs the
+ * student's code as an MPI job: it starts mpirun on this same test binary
+ * with IPCLAB_MPI_MAIN=1 in the environment, and the runner's main then
+ * calls suite_mpi_main(argc, argv) in every rank instead of running tests,
+ * and exits with what it returns. The suite defines it: it starts MPI, calls
+ * the student's functions and leaves what it saw where the test reads it.
+ * Weak, so that other suites need not define it.
+ */
+int suite_mpi_main(int argc, char **argv) __attribute__((weak));
+
 #endif
