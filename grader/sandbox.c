@@ -234,27 +234,45 @@ static int mkdir_parents(const char *path)
 
 /*
  * A /tmp of the namespace's own, so that two submissions graded at once
- * never meet in it, with the working folder mounted back at its own path
- * when it lives in /tmp. Skipped when the program itself lives in /tmp.
+ * never meet in it. What must stay visible and lives in /tmp — the working
+ * folder, the toolkit, the class — is mounted back at its own path, parents
+ * first. Skipped when the program itself would be hidden.
  */
 static void private_tmp(const struct plan *p)
 {
+	const char *keep[8];
+	int fd[8], n = 0, covered = !is_under(p->o->argv[0], "/tmp");
 	char fdpath[32];
-	int fd;
 
-	if (is_under(p->o->argv[0], "/tmp"))
+	if (is_under(p->cwd, "/tmp"))
+		keep[n++] = p->cwd;
+	for (const char *const *dir = p->o->readonly; dir && *dir && n < 8; dir++)
+		if (is_under(*dir, "/tmp") && access(*dir, F_OK) == 0) {
+			keep[n++] = *dir;
+			covered |= is_under(p->o->argv[0], *dir);
+		}
+	if (!covered)
 		return;
-	fd = is_under(p->cwd, "/tmp") ? open(p->cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (is_under(p->cwd, "/tmp") && fd < 0)
-		child_fail("open the working folder");
+	/* Parents before children, so that a folder inside another is not hidden again. */
+	for (int a = 1; a < n; a++)
+		for (int b = a; b > 0 && strlen(keep[b]) < strlen(keep[b - 1]); b--) {
+			const char *t = keep[b];
+
+			keep[b] = keep[b - 1];
+			keep[b - 1] = t;
+		}
+	for (int i = 0; i < n; i++)
+		if ((fd[i] = open(keep[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			child_fail("open a folder to keep in the private /tmp");
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m") < 0)
 		child_fail("mount /tmp");
-	if (fd < 0)
-		return;
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-	if (mkdir_parents(p->cwd) < 0 || mount(fdpath, p->cwd, NULL, MS_BIND, NULL) < 0)
-		child_fail("mount the working folder in the private /tmp");
-	close(fd);
+	for (int i = 0; i < n; i++) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd[i]);
+		if (mkdir_parents(keep[i]) < 0 ||
+		    mount(fdpath, keep[i], NULL, MS_BIND | MS_REC, NULL) < 0)
+			child_fail("mount a folder back in the private /tmp");
+		close(fd[i]);
+	}
 }
 
 /*

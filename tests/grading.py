@@ -489,6 +489,7 @@ def twins_at_once(base, mode):
     for name in ("twin1", "twin2"):
         make_submission(os.path.join(class_dir, name), {"01-processes/processes.c": twin})
     book = os.path.join(class_dir, "gradebook.csv")
+    shutil.rmtree(os.path.join(class_dir, "reports"), ignore_errors=True)  # grade afresh, no resume
     env = {"IPCLAB_SANDBOX": "plain"} if mode == "plain" else {}
     cmd = [GRADER, "--class", class_dir, "-j", "2", "-o", book, "--test", "test_exit_code_exited", "01"]
     subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TMPDIR=HOSTILE_TMP, **env),
