@@ -601,6 +601,10 @@ static void junit_problem(FILE *f, const struct lab_result *l, const struct test
 		fputs("\nHint: ", f);
 		put_escaped(f, t->hint, xml_text_escape);
 	}
+	if (t->xray) {
+		fputs("\nX-ray at the moment it failed:\n", f);
+		put_escaped(f, t->xray, xml_text_escape);
+	}
 	if (lab_not_built(l) && l->build_log && l->build_log[0]) {
 		fputs("\nBuild log:\n", f);
 		put_escaped(f, l->build_log, xml_text_escape);
@@ -703,8 +707,20 @@ static void gradescope_output(FILE *f, const struct lab_result *l, const struct 
 	fputc('"', f);
 	json_part(f, t->status == TEST_PASS ? "Passed." : t->message);
 	if (t->status != TEST_PASS && t->hint[0]) {
+		char more[512];
+		int n = more_hints(t->hint);
+
+		/* Only the first level: the others are for a student who asks, in the TUI. */
+		snprintf(more, sizeof(more), "%.*s", (int)strcspn(t->hint, "\n"), t->hint);
 		json_part(f, "\n\nHint: ");
-		json_part(f, t->hint);
+		json_part(f, more);
+		snprintf(more, sizeof(more), " (%d more in the grader's TUI: press h)", n);
+		if (n)
+			json_part(f, more);
+	}
+	if (t->xray) {
+		json_part(f, "\n\nX-ray at the moment it failed:\n");
+		json_part(f, t->xray);
 	}
 	if (t->output[0]) {
 		json_part(f, output_cut(t) ? "\n\nOutput (cut: the test printed more):\n"
