@@ -1078,7 +1078,7 @@ START_TEST(test_create_zero)
 		ck_assert_msg(
 		    p == NULL && errno == EINVAL,
 		    "pool_create(%d) returned %p with errno %s, expected NULL with EINVAL", bad[i],
-		    (void *)p, err_name(errno));
+		    (void *)p, errno ? err_name(errno) : "0 (not set)");
 	}
 	ck_assert_msg(threads_beyond(base) == 0,
 		      "a pool_create that failed left %d threads running", threads_beyond(base));
