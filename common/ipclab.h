@@ -99,6 +99,13 @@ int proc_count_fds(pid_t pid);
 int proc_count_threads(pid_t pid);
 
 /*
+ * The scheduling state letter ('R', 'S', 'D', 'Z', 'T', ...) of process pid
+ * (0: this process) or, when tid is not 0, of its thread tid; 0 when it is
+ * gone. Suites use it to tell a call that sleeps from one that spins.
+ */
+char proc_state(pid_t pid, pid_t tid);
+
+/*
  * Describe an open descriptor of process pid (0: this one) into buf: what it
  * points at, as /proc shows it ("pipe:[1234]", "/tmp/x", "socket:[99]").
  * Returns 0, or -1 (EBADF when it is not open).

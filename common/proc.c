@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -198,6 +199,30 @@ int proc_count_fds(pid_t pid)
 int proc_count_threads(pid_t pid)
 {
 	return count_entries(pid, "task");
+}
+
+char proc_state(pid_t pid, pid_t tid)
+{
+	char path[80], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	if (pid == 0)
+		pid = getpid();
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	return paren && paren[1] == ' ' ? paren[2] : 0;
 }
 
 int proc_describe_fd(pid_t pid, int fd, char *buf, size_t size)

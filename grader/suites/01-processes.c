@@ -58,31 +58,13 @@ static const char *errno_text(int r)
 	return r < 0 ? err_name(errno) : "no error";
 }
 
-/* The state letter of process pid in /proc ('R', 'S', 'Z'...), or 0 when it is gone. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], state = 0;
-	char *paren;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
-		if (sscanf(paren + 1, " %c", &state) != 1)
-			state = 0;
-	fclose(f);
-	return state;
-}
-
 /* Wait up to ms for process pid to end (a zombie, or reaped already). Returns 1 if it did. */
 static int wait_ended(pid_t pid, long ms)
 {
 	uint64_t deadline = clock_now_ns() + (uint64_t)ms * 1000000u;
 
 	for (;;) {
-		char state = proc_state(pid);
+		char state = proc_state(pid, 0);
 
 		if (state == 0 || state == 'Z' || state == 'X')
 			return 1;

@@ -72,26 +72,6 @@ static void probe_start(struct probe *p, long (*call)(struct probe *), void *obj
 	xpthread_create(&p->thread, probe_main, p);
 }
 
-/* The scheduling state of thread tid of this process ('R', 'S', ...), or '?'. */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /*
  * Wait until the probe's call has returned (1) or its thread sleeps inside
  * the call, blocked (0); -1 when neither happened within PROBE_MS.
@@ -105,10 +85,10 @@ static int probe_blocked_or_done(struct probe *p)
 
 		if (atomic_load(&p->done))
 			return 1;
-		if (tid != 0 && thread_state(tid) == 'S') {
+		if (tid != 0 && proc_state(0, tid) == 'S') {
 			/* Asleep: confirm it is still inside the call, not just returning. */
 			clock_sleep_ms(5);
-			if (!atomic_load(&p->done) && thread_state(tid) == 'S')
+			if (!atomic_load(&p->done) && proc_state(0, tid) == 'S')
 				return 0;
 		}
 		clock_sleep_ms(1);

@@ -86,29 +86,6 @@ static void sem_name(char *name, size_t size, const char *tag)
 	snprintf(sh->sem_path, sizeof(sh->sem_path), "/dev/shm/sem.%s", name + 1);
 }
 
-/* The state letter of a process or thread in /proc ('R', 'S', 'Z'), or 0 when it is gone. */
-static char task_state(const char *stat_path)
-{
-	char buf[512], state = 0, *paren;
-	FILE *f = fopen(stat_path, "r");
-
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
-		if (sscanf(paren + 1, " %c", &state) != 1)
-			state = 0;
-	fclose(f);
-	return state;
-}
-
-static char proc_state(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	return task_state(path);
-}
-
 /* The children of this process: how many, and how many of them sleep ('S'). */
 static void children_states(int *count, int *asleep)
 {
@@ -266,15 +243,12 @@ static int call_join(struct call *c, long ms)
  */
 static int call_settle(struct call *c)
 {
-	char path[64];
 	uint64_t until = clock_now_ns() + CALL_MS * 1000000ull;
 
 	while (clock_now_ns() < until) {
 		if (c->calling && c->tid) {
-			char s;
+			char s = proc_state(0, c->tid);
 
-			snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)c->tid);
-			s = task_state(path);
 			if (s == 0 || s == 'Z' || s == 'X')
 				return call_join(c, CALL_MS);
 			if (s == 'S')
@@ -413,7 +387,7 @@ static char child_settle(pid_t pid, int k)
 	char s = 0;
 
 	while (clock_now_ns() < until) {
-		s = proc_state(pid);
+		s = proc_state(pid, 0);
 		if (s == 'Z' || s == 0 || (sh->calling[k] && s == 'S'))
 			return s;
 		usleep(1000);

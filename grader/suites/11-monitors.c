@@ -67,35 +67,15 @@ static void probe_start(struct probe *p, int (*call)(struct probe *), void *obj,
 	xpthread_create(&p->thread, probe_main, p);
 }
 
-/* The scheduling state of thread tid of this process ('R', 'S', ...), or '?'. */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /* Whether the probe is asleep inside its call (twice, 5 ms apart). */
 static int probe_asleep(struct probe *p)
 {
 	pid_t tid = atomic_load(&p->tid);
 
-	if (tid == 0 || atomic_load(&p->done) || thread_state(tid) != 'S')
+	if (tid == 0 || atomic_load(&p->done) || proc_state(0, tid) != 'S')
 		return 0;
 	clock_sleep_ms(5);
-	return !atomic_load(&p->done) && thread_state(tid) == 'S';
+	return !atomic_load(&p->done) && proc_state(0, tid) == 'S';
 }
 
 /*

@@ -51,24 +51,6 @@ static uint64_t ms_since(uint64_t start_ns)
 	return (clock_now_ns() - start_ns) / 1000000u;
 }
 
-/* The scheduler state of thread tid ('R', 'S', ...), or '?'. */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /* A new lock from rw_create, or a failed test. */
 static struct rwlock *lock_new(void)
 {
@@ -203,7 +185,7 @@ static void actor_settle(struct actor *a)
 	int asleep = 0;
 
 	while (!atomic_load(&a->entered) && asleep < 3 && ms_since(start) < SETTLE_MS) {
-		if (atomic_load(&a->called) && thread_state(atomic_load(&a->tid)) == 'S')
+		if (atomic_load(&a->called) && proc_state(0, atomic_load(&a->tid)) == 'S')
 			asleep++;
 		else
 			asleep = 0;
@@ -534,7 +516,7 @@ static int fl_other_writer_asleep(int me, int seen[])
 	for (int k = 0; k < fl.count; k++) {
 		if (k == me)
 			continue;
-		if (atomic_load(&fl.wanting[k]) && thread_state(atomic_load(&fl.tid[k])) == 'S')
+		if (atomic_load(&fl.wanting[k]) && proc_state(0, atomic_load(&fl.tid[k])) == 'S')
 			seen[k]++;
 		else
 			seen[k] = 0;

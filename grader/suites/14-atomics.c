@@ -72,24 +72,6 @@ static void relax(unsigned *rounds)
 		sched_yield();
 }
 
-/* The scheduling state of a process ('R', 'S', 'Z', ...), or 0 when it is gone. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *paren;
-	FILE *f;
-	char state = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
-		if (sscanf(paren + 1, " %c", &state) != 1)
-			state = 0;
-	fclose(f);
-	return state;
-}
-
 /* errno's name for a message, "none" when it is 0 (the call did not set it). */
 static const char *ename(int e)
 {
@@ -1394,9 +1376,9 @@ static int child_settles(pid_t pid, int *status)
 	while (ms_since(start) < (uint64_t)CALL_MS) {
 		if (waitpid(pid, status, WNOHANG) == pid)
 			return 1;
-		if (proc_state(pid) == 'S') {
+		if (proc_state(pid, 0) == 'S') {
 			clock_sleep_ms(20); /* and still asleep a moment later */
-			if (proc_state(pid) == 'S')
+			if (proc_state(pid, 0) == 'S')
 				return 0;
 		}
 		clock_sleep_ms(2);

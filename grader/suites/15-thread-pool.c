@@ -41,26 +41,6 @@ static int sanitized(void)
 	return getenv("IPCLAB_SANITIZER") != NULL;
 }
 
-/* The scheduling state of thread tid of this process ('R', 'S', ...), or '?'. */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /* The ids of this process's threads, into tids (at most MAX_TIDS). Returns how many. */
 static int list_tids(pid_t *tids)
 {
@@ -79,10 +59,10 @@ static int list_tids(pid_t *tids)
 /* Whether thread tid is asleep: state S twice, 5 ms apart. */
 static int tid_asleep(pid_t tid)
 {
-	if (thread_state(tid) != 'S')
+	if (proc_state(0, tid) != 'S')
 		return 0;
 	clock_sleep_ms(5);
-	return thread_state(tid) == 'S';
+	return proc_state(0, tid) == 'S';
 }
 
 /*

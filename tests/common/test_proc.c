@@ -415,6 +415,27 @@ START_TEST(test_proc_kill_group_rejects_bad_pgid)
 }
 END_TEST
 
+/* ==== proc_state ==== */
+
+START_TEST(test_proc_state_follows_a_child)
+{
+	int code = 0;
+	pid_t sleeper = run(child_pause, NULL), ended = run(child_exit, &code);
+	char s = 0;
+
+	ck_assert_int_eq(proc_state(0, 0), 'R'); /* the caller, reading /proc, runs */
+	ck_assert_int_eq(proc_state(getpid(), gettid()), 'R');
+	for (int i = 0; i < 200 && (s = proc_state(sleeper, 0)) != 'S'; i++)
+		usleep(5000);
+	ck_assert_msg(s == 'S', "a child in pause() is S; proc_state says '%c'", s ? s : '0');
+	await_zombie(ended);
+	ck_assert_int_eq(proc_state(ended, 0), 'Z');
+	unit_kill_reap(sleeper);
+	unit_kill_reap(ended);
+	ck_assert_msg(proc_state(ended, 0) == 0, "a reaped child is gone: 0");
+}
+END_TEST
+
 /* ==== proc_count_children, proc_count_zombies ==== */
 
 START_TEST(test_proc_count_children_follows_fork_and_reap)
@@ -782,6 +803,7 @@ Suite *proc_suite(void)
 	tcase_add_test(describe, test_proc_describe_fd_of_child);
 	tcase_add_test(describe, test_proc_describe_fd_errors);
 	tcase_add_test(describe, test_proc_describe_fd_truncates);
+	tcase_add_test(counts, test_proc_state_follows_a_child);
 	tcase_add_test(describe, test_proc_status_text_exit);
 	tcase_add_test(describe, test_proc_status_text_signal);
 	tcase_add_test(describe, test_proc_status_text_stopped);
